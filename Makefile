@@ -1,0 +1,39 @@
+# Two commands a newcomer needs: `make run` and `make test`. Everything else is for developers.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 4566
+SHARED ?= ../shared
+
+.PHONY: run test check fmt conformance bench clean
+
+$(BIN)/eventyard: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $(BIN)/eventyard
+
+run: $(BIN)/eventyard
+	$(BIN)/eventyard serve --host 127.0.0.1 --port $(PORT) --data ./.eventyard/yard.db
+
+check: $(BIN)/eventyard
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+fmt: $(BIN)/eventyard
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+test: check
+	$(BIN)/pytest
+
+# Runs the shared conformance cases of the services that exist against a fresh server.
+conformance: $(BIN)/eventyard
+	$(BIN)/python -m tests.harness.conformance $(SHARED)/conformance/cases
+
+bench: $(BIN)/eventyard
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .eventyard .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,7 @@
+"""Eventyard: an event bus with rules, workflows, queues and streams, speaking AWS's wire protocols."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

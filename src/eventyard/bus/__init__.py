@@ -1,0 +1,1 @@
+"""The event bus: rules, patterns, targets, archives and schedules (Amazon EventBridge)."""

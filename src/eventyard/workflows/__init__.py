@@ -1,0 +1,1 @@
+"""Workflows: the Amazon States Language, parsed, validated and evaluated in-process."""

@@ -1,0 +1,17 @@
+"""Errors raised while a state machine runs, named as ASL names them (``States.Runtime``...).
+
+These are not wire errors: they travel inside an execution, are matched by Retry and Catch, and end
+an execution as its ``error`` and ``cause``.
+"""
+
+from __future__ import annotations
+
+
+class StatesError(Exception):
+    """An ASL error: ``error`` is the name Retry/Catch match (``States.TaskFailed``, a custom name),
+    ``cause`` the human-readable text AWS reports beside it."""
+
+    def __init__(self, error: str, cause: str = "") -> None:
+        super().__init__(f"{error}: {cause}" if cause else error)
+        self.error = error
+        self.cause = cause
