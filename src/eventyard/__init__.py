@@ -4,4 +4,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from eventyard.yard import Yard, open
+
+__all__ = ["Yard", "__version__", "open"]

@@ -19,6 +19,9 @@ class EventyardError(Exception):
     code: str = "InternalFailure"
     status: int = 500
     sender_fault: bool = False
+    #: The error's shape name in botocore's model when it differs from ``code`` (SQS's JSON protocol
+    #: names ``AWS.SimpleQueueService.NonExistentQueue`` ``QueueDoesNotExist`` in ``__type``).
+    shape: str | None = None
 
     def __init__(self, message: str = "", *, code: str | None = None, status: int | None = None) -> None:
         super().__init__(message)

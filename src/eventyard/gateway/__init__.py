@@ -1,0 +1,1 @@
+"""The gateway: AWS wire protocols in, operation calls on services, AWS-shaped errors out."""

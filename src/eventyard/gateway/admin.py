@@ -1,0 +1,62 @@
+"""Eventyard's own endpoints beside the AWS APIs.
+
+- ``GET /_eventyard/health``: ``{"status": "ready", "services": [...], "durable": ...}``;
+- ``GET /metrics``: Prometheus text;
+- ``GET|POST /_eventyard/clock``: read the clock, or with ``--virtual-clock`` move it:
+  ``{"advance": SECONDS}`` or ``{"set": EPOCH_SECONDS}``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from eventyard import __version__
+from eventyard.clock import VirtualClock
+from eventyard.gateway.wire import Reply
+
+if TYPE_CHECKING:
+    from eventyard.gateway.app import Gateway
+
+JSON = "application/json"
+
+
+def _json(status: int, value: Any) -> Reply:
+    return Reply(status, orjson.dumps(value), JSON)
+
+
+def banner(gateway: Gateway) -> Reply:
+    return _json(200, {"eventyard": __version__, "services": sorted(gateway.yard.services)})
+
+
+async def handle(gateway: Gateway, scope: dict[str, Any] | Any, headers: dict[str, str], body: bytes) -> Reply:
+    path = scope["path"]
+    method = scope["method"]
+    yard = gateway.yard
+    if path == "/_eventyard/health":
+        return _json(
+            200,
+            {"status": "ready", "version": __version__, "services": sorted(yard.services), "durable": yard.durable},
+        )
+    if path == "/metrics":
+        extra: dict[str, float] = {
+            "eventyard_storage_commits_total": yard.db.commits,
+            "eventyard_storage_jobs_total": yard.db.jobs_committed,
+        }
+        return Reply(200, gateway.metrics.render(extra).encode(), "text/plain; version=0.0.4")
+    if path == "/_eventyard/clock":
+        clock = yard.clock
+        if method == "POST":
+            if not isinstance(clock, VirtualClock):
+                return _json(409, {"message": "the server runs on wall time; start it with --virtual-clock"})
+            try:
+                command = orjson.loads(body or b"{}")
+                if "set" in command:
+                    clock.set(float(command["set"]))
+                else:
+                    clock.advance(float(command.get("advance", 0)))
+            except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError) as error:
+                return _json(400, {"message": f"expected {{'advance': seconds}} or {{'set': epoch}}: {error}"})
+        return _json(200, {"now": clock.now(), "virtual": isinstance(clock, VirtualClock)})
+    return _json(404, {"message": f"no such endpoint {path}"})

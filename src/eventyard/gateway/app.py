@@ -1,0 +1,213 @@
+"""The ASGI application: one port, every service, routed the way AWS SDKs call.
+
+- ``X-Amz-Target: AmazonSQS.SendMessage`` (JSON 1.0/1.1, or CBOR for Kinesis) -> that operation;
+- a form body or query string with ``Action=...`` -> SQS over the query protocol;
+- ``/_eventyard/...`` and ``/metrics`` -> Eventyard's own endpoints (see :mod:`.admin`).
+
+Each request becomes a :class:`~eventyard.gateway.wire.Call`, is validated against botocore's model,
+runs on its service, and is written back in its protocol. Every failure, including a bug of ours,
+leaves as an AWS-shaped error: a client never sees a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from eventyard.errors import ClientError, EventyardError, InternalFailure, UnknownOperationException
+from eventyard.gateway import admin, cbor_protocol, json_protocol, query
+from eventyard.gateway.metrics import Metrics
+from eventyard.gateway.models import Model, model_for
+from eventyard.gateway.sigv4 import Authenticator, check_signature, parse_authorization, parse_presigned
+from eventyard.gateway.wire import Reply
+from eventyard.service import DEFAULT_REGION, RequestContext
+from eventyard.yard import SERVICES, Yard
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+log = logging.getLogger("eventyard.gateway")
+
+#: Requests larger than this are refused before parsing (AWS's largest payloads are a few MiB).
+MAX_BODY = 16 * 1024 * 1024
+
+
+class RequestTooLarge(ClientError):
+    code = "RequestEntityTooLarge"
+    status = 413
+
+
+class Gateway:
+    """``Gateway(yard)`` is an ASGI app; its lifespan opens and closes the yard."""
+
+    def __init__(self, yard: Yard, *, auth: Authenticator | None = None) -> None:
+        self.yard = yard
+        self.auth = auth or Authenticator()
+        self.metrics = Metrics()
+        self.by_target: dict[str, tuple[str, Model]] = {}
+        for name in SERVICES:  # every API is routed and validated, even one whose service is not built yet
+            model = model_for(name)
+            self.by_target[model.target_prefix] = (name, model)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.yard.start()
+                except Exception as error:
+                    log.exception("could not start the yard")
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.yard.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            body = await _read_body(receive, headers)
+            reply, label = await self._route(scope, headers, body, request_id)
+        except EventyardError as error:  # raised before a protocol was known
+            reply, label = json_protocol.error_reply(None, error), "unrouted"
+        reply.headers.append((b"x-amzn-requestid", request_id.encode()))
+        await _send(send, reply)
+        self.metrics.observe(label, reply.status, time.perf_counter() - started)
+
+    async def _route(self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str) -> tuple[Reply, str]:
+        path: str = scope["path"]
+        if path.startswith("/_eventyard/") or path == "/metrics":
+            return await admin.handle(self, scope, headers, body), "admin"
+        target = headers.get("x-amz-target")
+        if target:
+            return await self._target_call(scope, headers, body, target, request_id)
+        content_type = headers.get("content-type", "")
+        if (scope["method"] == "POST" and content_type.startswith("application/x-www-form-urlencoded")) or (
+            b"Action=" in scope.get("query_string", b"")
+        ):
+            return await self._query_call(scope, headers, body, request_id)
+        if scope["method"] == "GET" and path in ("/", ""):
+            return admin.banner(self), "admin"
+        error = UnknownOperationException("The requested operation is not recognized by this endpoint.")
+        return json_protocol.error_reply(None, error), "unrouted"
+
+    def _context(self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str) -> RequestContext:
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        credential = parse_authorization(headers.get("authorization", ""))
+        if credential is None and "X-Amz-Credential" in query_string:
+            credential = parse_presigned(dict(parse_qsl(query_string)))
+        check_signature(self.auth, credential, scope["method"], scope["path"], query_string, headers, body)
+        host = headers.get("host") or "127.0.0.1:4566"
+        return RequestContext(
+            account=self.auth.account_for(credential.access_key) if credential else self.auth.default_account,
+            region=credential.region if credential else DEFAULT_REGION,
+            endpoint=f"{scope.get('scheme', 'http')}://{host}",
+            request_id=request_id,
+        )
+
+    async def _target_call(
+        self, scope: Scope, headers: dict[str, str], body: bytes, target: str, request_id: str
+    ) -> tuple[Reply, str]:
+        prefix, _, operation = target.rpartition(".")
+        routed = self.by_target.get(prefix)
+        cbor = headers.get("content-type", "").startswith(cbor_protocol.CONTENT_TYPE)
+        model = routed[1] if routed else None
+        label = f"{routed[0] if routed else 'unknown'}.{operation}"
+        try:
+            if routed is None or operation not in routed[1].operations:
+                raise UnknownOperationException(f"Operation {operation} is not supported." if routed else "")
+            service, model = routed
+            params = cbor_protocol.parse_body(body) if cbor else json_protocol.parse_body(body)
+            context = self._context(scope, headers, body, request_id)
+            result = await self._invoke(service, model, operation, params, context)
+            return (cbor_protocol.reply(result) if cbor else json_protocol.reply(model, result)), label
+        except Exception as error:
+            wire_error = _as_wire_error(error, label)
+            if cbor:
+                return cbor_protocol.error_reply(wire_error), label
+            return json_protocol.error_reply(model, wire_error), label
+
+    async def _query_call(
+        self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str
+    ) -> tuple[Reply, str]:
+        form = query.read_form(body, scope.get("query_string", b""))
+        operation = form.get("Action", "")
+        label = f"sqs.{operation or 'unknown'}"
+        try:
+            model = model_for("sqs")
+            if not operation:
+                raise query.MissingAction("MissingAction")
+            if operation not in model.operations:
+                raise query.InvalidAction(f"The action {operation} is not valid for this endpoint.")
+            params = query.parse(model, operation, form)
+            if "QueueUrl" in model.operations[operation].input_shape.members and "QueueUrl" not in params:
+                queue_path = scope["path"].strip("/")
+                if queue_path.count("/") == 1:  # older SDKs address the queue by the request path
+                    params["QueueUrl"] = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}/{queue_path}"
+            context = self._context(scope, headers, body, request_id)
+            result = await self._invoke("sqs", model, operation, params, context)
+            return query.reply(model, operation, result, request_id), label
+        except Exception as error:
+            return query.error_reply(_as_wire_error(error, label), request_id), label
+
+    async def _invoke(
+        self, service: str, model: Model, operation: str, params: dict[str, Any], context: RequestContext
+    ) -> Any:
+        request = model.validate(operation, params, strict=False)
+        target = self.yard.services.get(service)
+        method = target.operation(operation) if target is not None else None
+        if method is None:
+            raise UnknownOperationException(f"Operation {operation} is not yet supported by Eventyard.")
+        return await method(context, request)
+
+
+def _as_wire_error(error: Exception, label: str) -> EventyardError:
+    if isinstance(error, EventyardError):
+        return error
+    log.exception("internal error in %s", label)
+    return InternalFailure("The request processing has failed because of an unknown error, exception or failure.")
+
+
+async def _read_body(receive: Receive, headers: dict[str, str]) -> bytes:
+    declared = headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        raise RequestTooLarge(f"Request body larger than {MAX_BODY} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise RequestTooLarge(f"Request body larger than {MAX_BODY} bytes.")
+            chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+
+
+async def _send(send: Send, reply: Reply) -> None:
+    headers = [
+        (b"content-type", reply.content_type.encode()),
+        (b"content-length", str(len(reply.body)).encode()),
+        *reply.headers,
+    ]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": reply.body})

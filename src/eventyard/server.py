@@ -1,0 +1,100 @@
+"""Serving a yard over HTTP: uvicorn (uvloop + httptools) around the gateway, clean shutdown on signals."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import logging
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from eventyard.clock import VirtualClock
+from eventyard.gateway.app import Gateway
+from eventyard.gateway.sigv4 import Authenticator, Key
+from eventyard.yard import Yard
+
+log = logging.getLogger("eventyard")
+
+
+@dataclass
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data: str = "./.eventyard/yard.db"
+    memory: bool = False
+    virtual_clock: bool = False
+    app: str | None = None
+    auth: str | None = None
+    log_level: str = "warning"
+
+
+def load_auth(path: str | None) -> Authenticator:
+    """``--auth FILE``: ``{"ACCESSKEY": {"secret": "...", "account": "123456789012"}}``; keys required."""
+    if path is None:
+        return Authenticator()
+    entries = json.loads(Path(path).read_text())
+    keys = {access: Key(secret=v["secret"], account=v.get("account", "000000000000")) for access, v in entries.items()}
+    return Authenticator(keys=keys, verify=True)
+
+
+def load_app(spec: str, yard: Yard) -> Any:
+    """``module:object``: the object is called with the yard (to register functions and resources)."""
+    module_name, _, attribute = spec.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in (attribute or "app").split("."):
+        target = getattr(target, part)
+    if callable(target):
+        target(yard)
+    return target
+
+
+def build(options: ServerOptions) -> Gateway:
+    url = "memory://" if options.memory else options.data
+    clock = VirtualClock() if options.virtual_clock else None
+    endpoint = f"http://{options.host}:{options.port}"
+    yard = Yard(url, clock=clock, endpoint=endpoint)
+    if options.app:
+        load_app(options.app, yard)
+    return Gateway(yard, auth=load_auth(options.auth))
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after its graceful shutdown (exit status -15); a clean stop exits 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def serve(options: ServerOptions) -> None:
+    logging.basicConfig(level=options.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    gateway = build(options)
+    where = "memory (NOT durable: everything is lost when the server stops)" if options.memory else options.data
+    services = ",".join(sorted(gateway.yard.services))
+    print(f"eventyard serving http://{options.host}:{options.port} services={services} data={where}", flush=True)
+    config = uvicorn.Config(
+        gateway,
+        host=options.host,
+        port=options.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_level=options.log_level,
+        access_log=False,
+        server_header=False,
+        date_header=False,
+        timeout_keep_alive=60,
+        backlog=2048,
+    )
+    _Server(config).run()

@@ -1,0 +1,277 @@
+"""The database handle every store is built on: jobs, group commit and migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+#: How many queued jobs one transaction takes at most; bounds the latency of the first job.
+MAX_BATCH = 256
+
+
+class Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Connection(Protocol):
+    """What a job sees: sqlite3's and psycopg's connections both fit."""
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ...) -> Any: ...
+
+    def executemany(self, sql: str, params: Any) -> Any: ...
+
+
+Job = Callable[[Any], T]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered schema change of one component (``queues``, ``bus``...), per SQL dialect."""
+
+    component: str
+    version: int
+    name: str
+    sqlite: str
+    postgres: str
+
+    def script(self, dialect: str) -> str:
+        return self.sqlite if dialect == "sqlite" else self.postgres
+
+
+class _Pending:
+    __slots__ = ("future", "loop", "work", "write")
+
+    def __init__(self, work: Job[Any], future: asyncio.Future[Any], loop: asyncio.AbstractEventLoop, write: bool):
+        self.work = work
+        self.future = future
+        self.loop = loop
+        self.write = write
+
+
+def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, result, error in outcomes:
+        if future.done():  # the caller gave up (cancelled); the work is committed all the same
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
+class Database:
+    """One connection in one thread, fed by a queue of jobs; subclasses bring the driver.
+
+    ``write(job)`` runs ``job(connection)`` inside a transaction shared with every other job that
+    was waiting at the same moment, each under its own savepoint so one job's error rolls back that
+    job alone. The awaiting caller is resumed only after COMMIT returned, so success means durable
+    (as durable as the driver's settings: SQLite ``synchronous=FULL``, PostgreSQL
+    ``synchronous_commit=on``). Jobs run strictly one after another, which makes each one atomic
+    with respect to the others on this node.
+    """
+
+    dialect: str = ""
+    durable: bool = True
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self.commits = 0
+        self.jobs_committed = 0
+
+    # --- driver hooks ----------------------------------------------------------------------------
+
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    def _begin(self, connection: Any) -> None:
+        raise NotImplementedError
+
+    def _commit(self, connection: Any) -> None:
+        raise NotImplementedError
+
+    def _rollback(self, connection: Any) -> None:
+        raise NotImplementedError
+
+    def _close(self, connection: Any) -> None:
+        connection.close()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self, migrations: Sequence[Migration] = ()) -> None:
+        """Open the connection in the worker thread and apply pending migrations."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._serve, args=(list(migrations),), name="eventyard-db", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._startup_error is not None:
+            raise self._startup_error
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._jobs.put(None)
+        self._thread.join()
+        self._thread = None
+
+    # --- jobs ------------------------------------------------------------------------------------
+
+    async def write(self, work: Job[T]) -> T:
+        """Run ``work(connection)`` in a group-committed transaction; returns once it is durable."""
+        return await self._submit(work, True)
+
+    async def read(self, work: Job[T]) -> T:
+        """Run ``work(connection)`` without a transaction of its own (it may share a writer's)."""
+        return await self._submit(work, False)
+
+    def _submit(self, work: Job[T], write: bool) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put(_Pending(work, future, loop, write))
+        return future
+
+    def run_sync(self, work: Job[T]) -> T:
+        """Run a write job from a thread without an event loop (migrations, tools)."""
+        result: list[Any] = []
+        done = threading.Event()
+
+        async def once() -> None:
+            result.append(await self.write(work))
+
+        def runner() -> None:
+            asyncio.run(once())
+            done.set()
+
+        threading.Thread(target=runner).start()
+        done.wait()
+        return result[0]
+
+    # --- the worker thread -----------------------------------------------------------------------
+
+    def _serve(self, migrations: list[Migration]) -> None:
+        try:
+            connection = self._connect()
+            self._migrate(connection, migrations)
+        except BaseException as error:  # report it to start() instead of dying silently
+            self._startup_error = error
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            while True:
+                first = self._jobs.get()
+                if first is None:
+                    return
+                batch = [first]
+                stopping = False
+                while len(batch) < MAX_BATCH:
+                    try:
+                        nxt = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        stopping = True
+                        break
+                    batch.append(nxt)
+                self._run_batch(connection, batch)
+                if stopping:
+                    return
+        finally:
+            self._close(connection)
+
+    def _run_batch(self, connection: Any, batch: list[_Pending]) -> None:
+        outcomes: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
+        writes = any(p.write for p in batch)
+        try:
+            self._begin(connection)
+            for pending in batch:
+                connection.execute("SAVEPOINT job")
+                try:
+                    result = pending.work(connection)
+                except Exception as error:
+                    connection.execute("ROLLBACK TO SAVEPOINT job")
+                    connection.execute("RELEASE SAVEPOINT job")
+                    outcomes.setdefault(pending.loop, []).append((pending.future, None, error))
+                    continue
+                connection.execute("RELEASE SAVEPOINT job")
+                outcomes.setdefault(pending.loop, []).append((pending.future, result, None))
+            self._commit(connection)
+        except BaseException as failure:  # the transaction itself failed: nothing in it is durable
+            try:
+                self._rollback(connection)
+            except Exception:
+                pass
+            reason = failure if isinstance(failure, Exception) else RuntimeError(str(failure))
+            outcomes = {}
+            for pending in batch:
+                outcomes.setdefault(pending.loop, []).append((pending.future, None, reason))
+        else:
+            if writes:
+                self.commits += 1
+                self.jobs_committed += len(batch)
+        for loop, settled in outcomes.items():
+            try:
+                loop.call_soon_threadsafe(_settle, settled)
+            except RuntimeError:  # that loop is closed: its callers are gone
+                pass
+
+    def _migrate(self, connection: Any, migrations: list[Migration]) -> None:
+        self._begin(connection)
+        self._lock_migrations(connection)
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS eventyard_migrations ("
+            " component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
+            " applied_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (component, version))"
+        )
+        rows = connection.execute("SELECT component, version FROM eventyard_migrations")
+        applied = {(row[0], row[1]) for row in rows}
+        for migration in sorted(migrations, key=lambda m: (m.component, m.version)):
+            if (migration.component, migration.version) in applied:
+                continue
+            for statement in _statements(migration.script(self.dialect)):
+                connection.execute(statement)
+            connection.execute(
+                "INSERT INTO eventyard_migrations VALUES (?, ?, ?, ?)",
+                (migration.component, migration.version, migration.name, _now()),
+            )
+        self._commit(connection)
+
+    def _lock_migrations(self, connection: Any) -> None:
+        """Keep two nodes from migrating one database at once (a no-op where one node is all there is)."""
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _now() -> float:
+    return time.time()
+
+
+def open_database(url: str) -> Database:
+    """``sqlite:///path``, a bare path, ``memory://`` or ``postgresql://...`` -> a Database (not started)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from eventyard.storage.postgres import PostgresDatabase
+
+        return PostgresDatabase(url)
+    from eventyard.storage.sqlite import SQLiteDatabase
+
+    if url in ("memory://", ":memory:", "sqlite://:memory:", "sqlite:///:memory:"):
+        return SQLiteDatabase(":memory:")
+    # sqlite:///relative.db and sqlite:////absolute/path.db, as SQLAlchemy spells them; or a bare path
+    path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else url
+    return SQLiteDatabase(path)
