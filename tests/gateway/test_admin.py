@@ -36,7 +36,7 @@ def test_metrics_count_requests_by_operation(server: ServerProcess) -> None:
 
 
 def test_wall_clock_server_refuses_to_move_time(server: ServerProcess) -> None:
-    status, _, body = post(
+    status, _, _ = post(
         f"{server.endpoint}", b'{"advance": 60}', {"Content-Type": "application/json"}, "/_eventyard/clock"
     )
     assert status == 409
