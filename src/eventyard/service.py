@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventyard.storage.base import Migration
@@ -24,7 +24,7 @@ DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_REGION = "us-east-1"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestContext:
     """Who is calling and where: the (account, region) namespace every resource lives in.
 
@@ -35,8 +35,6 @@ class RequestContext:
     account: str = DEFAULT_ACCOUNT
     region: str = DEFAULT_REGION
     endpoint: str = "http://127.0.0.1:4566"
-    request_id: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def operation_method(operation: str) -> str:

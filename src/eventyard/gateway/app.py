@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
+from random import getrandbits
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -49,6 +49,7 @@ class Gateway:
         self.yard = yard
         self.auth = auth or Authenticator()
         self.metrics = Metrics()
+        self._contexts: dict[tuple[str, str], RequestContext] = {}
         self.by_target: dict[str, tuple[str, Model]] = {}
         for name in SERVICES:  # every API is routed and validated, even one whose service is not built yet
             model = model_for(name)
@@ -79,8 +80,8 @@ class Gateway:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = _request_id()
+        headers = _headers(scope["headers"], everything=self.auth.verify)
         try:
             body = await _read_body(receive, headers)
             reply, label = await self._route(scope, headers, body, request_id)
@@ -108,17 +109,31 @@ class Gateway:
         return json_protocol.error_reply(None, error), "unrouted"
 
     def _context(self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str) -> RequestContext:
-        query_string = scope.get("query_string", b"").decode("latin-1")
+        authorization = headers.get("authorization", "")
+        host = headers.get("host") or "127.0.0.1:4566"
+        query_string = scope.get("query_string", b"")
+        if not self.auth.verify and b"X-Amz-Credential" not in query_string:
+            # SDKs sign every request anew, but the credential scope (key, date, region) repeats:
+            # the context depends on nothing else, so it is built once per scope and host.
+            start = authorization.find("Credential=")
+            key = (authorization[start : authorization.find(",", start)] if start >= 0 else "", host)
+            context = self._contexts.get(key)
+            if context is None:
+                if len(self._contexts) > 10_000:
+                    self._contexts.clear()
+                context = self._contexts[key] = self._build_context(scope, headers, body, "")
+            return context
+        return self._build_context(scope, headers, body, query_string.decode("latin-1"))
+
+    def _build_context(self, scope: Scope, headers: dict[str, str], body: bytes, query_string: str) -> RequestContext:
         credential = parse_authorization(headers.get("authorization", ""))
         if credential is None and "X-Amz-Credential" in query_string:
             credential = parse_presigned(dict(parse_qsl(query_string)))
         check_signature(self.auth, credential, scope["method"], scope["path"], query_string, headers, body)
-        host = headers.get("host") or "127.0.0.1:4566"
         return RequestContext(
             account=self.auth.account_for(credential.access_key) if credential else self.auth.default_account,
             region=credential.region if credential else DEFAULT_REGION,
-            endpoint=f"{scope.get('scheme', 'http')}://{host}",
-            request_id=request_id,
+            endpoint=f"{scope.get('scheme', 'http')}://{headers.get('host') or '127.0.0.1:4566'}",
         )
 
     async def _target_call(
@@ -182,6 +197,27 @@ def _as_wire_error(error: Exception, label: str) -> EventyardError:
         return error
     log.exception("internal error in %s", label)
     return InternalFailure("The request processing has failed because of an unknown error, exception or failure.")
+
+
+#: The headers the gateway reads; the rest are decoded only when signatures are verified.
+_WANTED = frozenset({b"x-amz-target", b"content-type", b"authorization", b"host", b"content-length", b"x-amz-date"})
+
+
+def _headers(raw: list[tuple[bytes, bytes]], *, everything: bool) -> dict[str, str]:
+    if everything:
+        return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
+    found = {}
+    for name, value in raw:
+        name = name.lower()
+        if name in _WANTED:
+            found[name.decode("latin-1")] = value.decode("latin-1")
+    return found
+
+
+def _request_id() -> str:
+    """A random (version 4 shaped) UUID, like AWS's request ids, at a fraction of uuid4()'s cost."""
+    text = f"{getrandbits(128):032x}"
+    return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-a{text[17:20]}-{text[20:]}"
 
 
 async def _read_body(receive: Receive, headers: dict[str, str]) -> bytes:
