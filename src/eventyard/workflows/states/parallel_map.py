@@ -1,0 +1,368 @@
+"""Parallel and Map: states that run nested state machines and collect their outputs in order.
+
+ASL (AWS "Parallel workflow state", "Map workflow state"):
+
+- Parallel runs every branch on a copy of its input (after InputPath/Parameters or Arguments);
+  its result is the array of branch outputs in branch order. If any branch fails, the others are
+  stopped and the state fails with that branch's error (then Retry/Catch apply).
+- Map runs ``ItemProcessor`` (legacy: ``Iterator``) once per item. Items come from ``ItemsPath``
+  (default ``$``; JSONata: ``Items``) over the effective input, which must be an array, or from
+  an ``ItemReader`` (read through the task invoker). ``ItemSelector`` (legacy: ``Parameters``)
+  builds each iteration's input, seeing ``$$.Map.Item.Index`` and ``$$.Map.Item.Value``.
+  ``MaxConcurrency`` (0 = no limit) bounds how many iterations run at once. The result is the
+  array of iteration outputs in item order.
+- Distributed mode (``ProcessorConfig.Mode: DISTRIBUTED``) runs each item (or ``ItemBatcher``
+  batch ``{"Items": [...], ...BatchInput}``) as a child workflow that sees no outer variables;
+  ``ToleratedFailureCount``/``ToleratedFailurePercentage`` say how many may fail before the state
+  fails with ``States.ExceedToleratedFailureThreshold``.
+- Branches and iterations read outer variables but assign only their own (see variables.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import orjson
+
+from eventyard.workflows import dataflow
+from eventyard.workflows.errors import StatesError
+from eventyard.workflows.history import History
+from eventyard.workflows.model import ABSENT, StateMachine
+from eventyard.workflows.runtime import Outcome, StateRun, Thread
+from eventyard.workflows.tasks import TaskRequest, parse_resource
+from eventyard.workflows.variables import Scope
+
+# --- Parallel ------------------------------------------------------------------------------------
+
+
+async def run_parallel(run: StateRun) -> Outcome:
+    state = run.state
+    if state.jsonata:
+        branch_input = (
+            dataflow.evaluate(run, state.arguments, "Arguments") if state.arguments is not ABSENT else run.raw_input
+        )
+    else:
+        effective = dataflow.effective_input(run)
+        branch_input = (
+            dataflow.resolve(run, state.parameters, effective) if state.parameters is not ABSENT else effective
+        )
+    started = run.emit("ParallelStateStarted")
+    jobs = [(str(index), branch, branch_input) for index, branch in enumerate(state.branches)]
+    try:
+        results = await _run_children(run, jobs, started, limit=0)
+    except StatesError:
+        run.emit("ParallelStateFailed")
+        raise
+    run.emit("ParallelStateSucceeded")
+    return _finish(run, results)
+
+
+# --- Map -----------------------------------------------------------------------------------------
+
+
+async def run_map(run: StateRun) -> Outcome:
+    state = run.state
+    processor = state.processor
+    assert processor is not None
+    distributed = processor.processor_config.get("Mode") == "DISTRIBUTED"
+    items, effective = await _items(run)
+    limit = _max_concurrency(run, effective)
+    inputs = [_item_input(run, index, item, effective) for index, item in enumerate(items)]
+    if distributed:
+        return await _run_distributed(run, processor, inputs, effective)
+    started = run.emit("MapStateStarted", {"length": len(inputs)})
+    jobs = [(str(index), processor, value) for index, value in enumerate(inputs)]
+    try:
+        results = await _run_children(run, jobs, started, limit=limit, iterations=True)
+    except StatesError:
+        run.emit("MapStateFailed")
+        raise
+    run.emit("MapStateSucceeded")
+    return _finish(run, results)
+
+
+async def _items(run: StateRun) -> tuple[list[Any], Any]:
+    state = run.state
+    raw = state.raw
+    if state.jsonata:
+        effective = run.raw_input
+        if "ItemReader" in raw:
+            return await _read_items(run, raw["ItemReader"]), effective
+        items = dataflow.evaluate(run, raw["Items"], "Items") if "Items" in raw else effective
+        if not isinstance(items, list):
+            raise StatesError(
+                "States.QueryEvaluationError",
+                run.runtime_prefix()
+                + f"The JSONata expression '{raw.get('Items', '$states.input')}' specified for the field 'Items' "
+                f"returned an unexpected data type. Expected an array, got {_json_type(items)}.",
+            )
+        return items, effective
+    effective = dataflow.effective_input(run)
+    if "ItemReader" in raw:
+        return await _read_items(run, raw["ItemReader"]), effective
+    path = raw.get("ItemsPath", "$")
+    items = dataflow.select(run, path, effective)
+    if not isinstance(items, list):
+        raise StatesError(
+            "States.Runtime",
+            run.runtime_prefix() + f"Invalid path '{path}' : The ItemsPath field must resolve to a JSON array.",
+        )
+    return items, effective
+
+
+async def _read_items(run: StateRun, reader: dict[str, Any]) -> list[Any]:
+    """Items an ItemReader names (an S3 object or listing), fetched through the task invoker."""
+    if run.state.jsonata:
+        parameters = dataflow.evaluate(run, reader.get("Arguments", {}), "ItemReader/Arguments")
+    else:
+        parameters = dataflow.resolve(run, reader.get("Parameters", {}), dataflow.effective_input(run))
+    resource = parse_resource(str(reader.get("Resource", "")))
+    request = TaskRequest(resource, parameters, run.state.name, run.execution.info.execution_arn)
+    request.parameters = {"ReaderConfig": reader.get("ReaderConfig", {}), **(parameters or {})}
+    items = await run.execution.tasks.invoke(request)
+    if not isinstance(items, list):
+        raise StatesError(
+            "States.ItemReaderFailed", f"The item reader of state '{run.state.name}' did not return a list."
+        )
+    limit = (reader.get("ReaderConfig") or {}).get("MaxItems")
+    return items[: int(limit)] if isinstance(limit, int) and limit > 0 else items
+
+
+def _item_input(run: StateRun, index: int, item: Any, effective: Any) -> Any:
+    state = run.state
+    selector = state.raw.get("ItemSelector", state.raw.get("Parameters", ABSENT) if not state.jsonata else ABSENT)
+    if selector is ABSENT:
+        return item
+    run.map_item = (index, item)
+    try:
+        if state.jsonata:
+            return dataflow.evaluate(run, selector, "ItemSelector")
+        return dataflow.resolve(run, selector, effective)
+    finally:
+        run.map_item = None
+
+
+def _max_concurrency(run: StateRun, effective: Any) -> int:
+    raw = run.state.raw
+    if "MaxConcurrencyPath" in raw and not run.state.jsonata:
+        value = dataflow.select(run, raw["MaxConcurrencyPath"], effective)
+    elif run.state.jsonata and isinstance(raw.get("MaxConcurrency"), str):
+        value = dataflow.evaluate(run, raw["MaxConcurrency"], "MaxConcurrency")
+    else:
+        value = raw.get("MaxConcurrency", 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise StatesError("States.Runtime", run.runtime_prefix() + f"The MaxConcurrency value {value} is not valid.")
+    return value
+
+
+def _finish(run: StateRun, results: list[Any]) -> Outcome:
+    if run.state.jsonata:
+        output, assigned = dataflow.finish_jsonata(run, results)
+    else:
+        output, assigned = dataflow.finish_jsonpath(run, results)
+    return Outcome(output, run.state.next, assigned)
+
+
+# --- running children ----------------------------------------------------------------------------
+
+
+async def _run_children(
+    run: StateRun, jobs: list[tuple[str, StateMachine, Any]], started: int, *, limit: int, iterations: bool = False
+) -> list[Any]:
+    """Run branches/iterations, at most ``limit`` at once (0: all); outputs in job order.
+
+    Finished children are recorded in the thread's frame so that a resumed execution does not run
+    them again; the first failure stops the rest.
+    """
+    parent = run.thread
+    run_thread = _thread_runner(run)
+    resume = run.resume or {}
+    history = run.history
+    results: list[Any] = [None] * len(jobs)
+    gate = asyncio.Semaphore(limit) if limit else None
+
+    async def one(position: int, key: str, machine: StateMachine, child_input: Any) -> None:
+        saved = resume.get(key)
+        if saved is not None and "output" in saved:
+            results[position] = saved["output"]
+            parent.children[key] = saved
+            return
+        if gate is not None:
+            await gate.acquire()
+        try:
+            child = Thread(machine, parent.scope.child(), last_event=started, history=parent.history)
+            frame = None
+            if saved is not None:
+                child.scope = Scope(saved.get("variables"), parent=parent.scope)
+                frame = saved
+            parent.live_children[key] = child
+            if iterations:
+                child.last_event = history.add(
+                    "MapIterationStarted", started, {"name": run.state.name, "index": position}
+                )
+            start = frame["state"] if frame else machine.start_at
+            try:
+                output = await run_thread(child, start, frame["input"] if frame else child_input, frame)
+            except StatesError:
+                if iterations:
+                    child.last_event = history.add(
+                        "MapIterationFailed", child.last_event, {"name": run.state.name, "index": position}
+                    )
+                raise
+            except asyncio.CancelledError:
+                if iterations:
+                    history.add("MapIterationAborted", child.last_event, {"name": run.state.name, "index": position})
+                raise
+            if iterations:
+                child.last_event = history.add(
+                    "MapIterationSucceeded", child.last_event, {"name": run.state.name, "index": position}
+                )
+            results[position] = output
+            parent.children[key] = {"output": output}
+            del parent.live_children[key]
+        finally:
+            if gate is not None:
+                gate.release()
+
+    try:
+        if limit == 1:
+            for position, (key, machine, child_input) in enumerate(jobs):
+                await one(position, key, machine, child_input)
+        else:
+            tasks = [asyncio.ensure_future(one(p, k, m, i)) for p, (k, m, i) in enumerate(jobs)]
+            try:
+                await _first_failure(tasks)
+            finally:
+                for task in tasks:
+                    task.cancel()
+    finally:
+        last = max([started, *(c.last_event for c in parent.live_children.values())])
+        parent.last_event = max(parent.last_event, last, history.last_id if jobs else started)
+        parent.children = {}
+        parent.live_children = {}
+    return results
+
+
+async def _first_failure(tasks: Sequence[asyncio.Future[None]]) -> None:
+    """Wait for every task; on the first failure cancel the rest and re-raise it."""
+    pending = set(tasks)
+    while pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if task.exception() is not None:
+                for other in pending:
+                    other.cancel()
+                if pending:
+                    await asyncio.wait(pending)
+                raise task.exception()  # type: ignore[misc]
+
+
+# --- Distributed Map -----------------------------------------------------------------------------
+
+
+async def _run_distributed(run: StateRun, processor: StateMachine, inputs: list[Any], effective: Any) -> Outcome:
+    raw = run.state.raw
+    batches = _batches(run, inputs, effective)
+    label = raw.get("Label", run.state.name)
+    map_run_arn = run.execution.info.execution_arn.replace(":execution:", ":mapRun:", 1) + f"/{label}:{len(batches)}"
+    run.emit("MapStateStarted", {"length": len(batches)})
+    run.emit("MapRunStarted", {"mapRunArn": map_run_arn})
+    tolerated_count, tolerated_percent = _tolerance(run, effective)
+    limit = _max_concurrency(run, effective) or 1000
+    gate = asyncio.Semaphore(limit)
+    execution = run.execution
+    run_thread = _thread_runner(run)
+    outputs: list[Any] = [None] * len(batches)
+    failures = 0
+
+    async def child(index: int, child_input: Any) -> None:
+        nonlocal failures
+        async with gate:
+            thread = Thread(processor, Scope(), last_event=0, distributed=True, history=History(execution.clock.now))
+            try:
+                outputs[index] = await run_thread(thread, processor.start_at, child_input, None)
+            except StatesError as exc:
+                failures += 1
+                outputs[index] = {"Error": exc.error, "Cause": exc.cause}
+
+    await asyncio.gather(*(child(i, value) for i, value in enumerate(batches)))
+    allowed = tolerated_count
+    if tolerated_percent is not None and batches:
+        allowed = max(allowed, math.floor(len(batches) * tolerated_percent / 100))
+    if failures > allowed:
+        cause = "The specified tolerated failure threshold was exceeded"
+        run.emit("MapRunFailed", {"error": "States.ExceedToleratedFailureThreshold", "cause": cause})
+        run.emit("MapStateFailed")
+        raise StatesError("States.ExceedToleratedFailureThreshold", cause)
+    run.emit("MapRunSucceeded")
+    run.emit("MapStateSucceeded")
+    return _finish(run, outputs)
+
+
+def _thread_runner(run: StateRun) -> Callable[[Thread, str, Any, dict[str, Any] | None], Awaitable[Any]]:
+    runner = run.execution.run_thread
+    if runner is None:
+        raise RuntimeError("the execution has no thread runner (build it with Interpreter.execution)")
+    return runner
+
+
+def _batches(run: StateRun, inputs: list[Any], effective: Any) -> list[Any]:
+    batcher = run.state.raw.get("ItemBatcher")
+    if not isinstance(batcher, dict):
+        return inputs
+    max_items = batcher.get("MaxItemsPerBatch")
+    if "MaxItemsPerBatchPath" in batcher:
+        max_items = dataflow.select(run, batcher["MaxItemsPerBatchPath"], effective)
+    max_bytes = batcher.get("MaxInputBytesPerBatch")
+    if "MaxInputBytesPerBatchPath" in batcher:
+        max_bytes = dataflow.select(run, batcher["MaxInputBytesPerBatchPath"], effective)
+    batch_input = batcher.get("BatchInput")
+    if isinstance(batch_input, dict) and not run.state.jsonata:
+        batch_input = dataflow.resolve(run, batch_input, effective)
+    elif batch_input is not None and run.state.jsonata:
+        batch_input = dataflow.evaluate(run, batch_input, "ItemBatcher/BatchInput")
+    batches: list[list[Any]] = []
+    current: list[Any] = []
+    size = 0
+    for item in inputs:
+        item_size = len(orjson.dumps(item))
+        full = (max_items and len(current) >= max_items) or (max_bytes and current and size + item_size > max_bytes)
+        if full:
+            batches.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += item_size
+    if current:
+        batches.append(current)
+    return [{**(batch_input or {}), "Items": batch} for batch in batches]
+
+
+def _tolerance(run: StateRun, effective: Any) -> tuple[int, float | None]:
+    raw = run.state.raw
+    count = raw.get("ToleratedFailureCount", 0)
+    if "ToleratedFailureCountPath" in raw:
+        count = dataflow.select(run, raw["ToleratedFailureCountPath"], effective)
+    percent = raw.get("ToleratedFailurePercentage")
+    if "ToleratedFailurePercentagePath" in raw:
+        percent = dataflow.select(run, raw["ToleratedFailurePercentagePath"], effective)
+    if run.state.jsonata:
+        if isinstance(count, str):
+            count = dataflow.evaluate(run, count, "ToleratedFailureCount")
+        if isinstance(percent, str):
+            percent = dataflow.evaluate(run, percent, "ToleratedFailurePercentage")
+    return int(count or 0), None if percent is None else float(percent)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    return "null" if value is None else type(value).__name__

@@ -1,0 +1,53 @@
+"""``make conformance``: a fresh server, then the shared conformance runner over the given cases.
+
+    python -m tests.harness.conformance ../shared/conformance/cases [more paths...]
+
+Only the case folders of services this build serves are run (``queues`` needs SQS, ``events``
+EventBridge, ``workflows`` Step Functions, ``streams`` Kinesis); the others are named and left out.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from eventyard.yard import SERVICES, _load
+from tests.conformance import run as runner
+from tests.harness.server import ServerProcess
+
+FOLDER_SERVICE = {"queues": "sqs", "events": "events", "workflows": "stepfunctions", "streams": "kinesis"}
+
+
+def served() -> set[str]:
+    return {name for name, spec in SERVICES.items() if _load(spec) is not None}
+
+
+def selected(paths: list[str]) -> list[str]:
+    services = served()
+    chosen: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        folders = [p for p in sorted(path.iterdir()) if p.is_dir()] if path.is_dir() else []
+        if folders and all(folder.name in FOLDER_SERVICE for folder in folders):
+            for folder in folders:
+                if FOLDER_SERVICE[folder.name] in services:
+                    chosen.append(str(folder))
+                else:
+                    print(f"(left out {folder}: {FOLDER_SERVICE[folder.name]} is not served yet)")
+        else:
+            chosen.append(raw)
+    return chosen
+
+
+def main(argv: list[str]) -> int:
+    paths = selected(argv or ["tests/conformance/cases"])
+    if not paths:
+        print("no case folder for a served service")
+        return 1
+    with tempfile.TemporaryDirectory() as data, ServerProcess(f"{data}/yard.db") as server:
+        return runner.main(["--endpoint", server.endpoint, "-q", *paths])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
