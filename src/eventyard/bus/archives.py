@@ -1,0 +1,282 @@
+"""Archives and replays: keep the events a pattern selects, and send a time window of them again.
+
+An archive is a pattern on a bus; PutEvents writes a copy of each event it selects in the same
+transaction that accepts it (see ``events.py``). A replay reads an archive's events between two
+times and routes them again to the archive's bus (or only to chosen rules) with ``replay-name``
+added, going through AWS's states STARTING -> RUNNING -> COMPLETED, or CANCELLING -> CANCELLED.
+Replays left running by a crash start over when the server comes back (at-least-once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as _dt
+from typing import Any
+
+import orjson
+
+from eventyard.bus import store
+from eventyard.bus.base import BusBase
+from eventyard.bus.errors import IllegalStatusException, ResourceAlreadyExistsException, ValidationException
+from eventyard.bus.names import Where
+from eventyard.bus.patterns import Pattern, parse_pattern
+from eventyard.errors import ResourceNotFoundException
+from eventyard.service import RequestContext
+
+ARCHIVE_FIELDS = (
+    "ArchiveArn",
+    "ArchiveName",
+    "EventSourceArn",
+    "Description",
+    "EventPattern",
+    "State",
+    "RetentionDays",
+)
+REPLAY_FIELDS = (
+    "ReplayName", "ReplayArn", "Description", "State", "StateReason", "EventSourceArn", "Destination",
+    "EventStartTime", "EventEndTime", "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime",
+)  # fmt: skip
+
+
+def _epoch(iso: str) -> float:
+    return _dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+class ArchiveOperations(BusBase):
+    # --- archives ---------------------------------------------------------------------------------
+
+    async def create_archive(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        name = request["ArchiveName"]
+        source = request["EventSourceArn"]
+        if request.get("EventPattern"):
+            parse_pattern(request["EventPattern"])
+        now = self.yard.clock.now()
+        archive = {
+            "ArchiveName": name,
+            "ArchiveArn": where.arn(f"archive/{name}"),
+            "EventSourceArn": source,
+            "Description": request.get("Description"),
+            "EventPattern": request.get("EventPattern"),
+            "RetentionDays": request.get("RetentionDays", 0),
+            "State": "ENABLED",
+            "CreationTime": now,
+        }
+        bus = source.split(":event-bus/", 1)[-1]
+
+        def job(c: Any) -> bool:
+            self._require_bus(c, where, bus)
+            return store.insert(c, where.account, where.region, "archive", "", name, archive)
+
+        if not await self.yard.db.write(job):
+            raise ResourceAlreadyExistsException(f"Archive {name} already exists.")
+        self._archives_cached.pop((where.account, where.region), None)
+        return {"ArchiveArn": archive["ArchiveArn"], "State": "ENABLED", "CreationTime": now}
+
+    async def describe_archive(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        archive = await self._archive(where, request["ArchiveName"])
+        count, size = await self.yard.db.read(lambda c: store.archive_stats(c, archive["ArchiveArn"]))
+        public = {k: archive[k] for k in ARCHIVE_FIELDS if archive.get(k) is not None}
+        return public | {"CreationTime": archive["CreationTime"], "EventCount": count, "SizeBytes": size}
+
+    async def update_archive(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        name = request["ArchiveName"]
+        if request.get("EventPattern"):
+            parse_pattern(request["EventPattern"])
+
+        def job(c: Any) -> dict[str, Any]:
+            archive = store.get(c, where.account, where.region, "archive", "", name)
+            if archive is None:
+                raise ResourceNotFoundException(f"Archive {name} does not exist.")
+            for key in ("Description", "EventPattern", "RetentionDays"):
+                if key in request:
+                    archive[key] = request[key]
+            store.put(c, where.account, where.region, "archive", "", name, archive)
+            return archive
+
+        archive = await self.yard.db.write(job)
+        self._archives_cached.pop((where.account, where.region), None)
+        return {"ArchiveArn": archive["ArchiveArn"], "State": archive["State"], "CreationTime": archive["CreationTime"]}
+
+    async def delete_archive(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        archive = await self._archive(where, request["ArchiveName"])
+
+        def job(c: Any) -> None:
+            store.delete(c, where.account, where.region, "archive", "", archive["ArchiveName"])
+            store.drop_archive(c, archive["ArchiveArn"])
+
+        await self.yard.db.write(job)
+        self._archives_cached.pop((where.account, where.region), None)
+        return {}
+
+    async def list_archives(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        archives = await self.yard.db.read(
+            lambda c: store.listing(c, where.account, where.region, "archive", "", request.get("NamePrefix", ""))
+        )
+        if request.get("EventSourceArn"):
+            archives = [a for a in archives if a["EventSourceArn"] == request["EventSourceArn"]]
+        if request.get("State"):
+            archives = [a for a in archives if a["State"] == request["State"]]
+        page, token = self._page(archives, request)
+        fields = ("ArchiveName", "EventSourceArn", "State", "RetentionDays", "CreationTime")
+        listed = [{k: a[k] for k in fields if a.get(k) is not None} | {"EventCount": 0, "SizeBytes": 0} for a in page]
+        return {"Archives": listed} | ({"NextToken": token} if token else {})
+
+    async def _archive(self, where: Where, name: str) -> dict[str, Any]:
+        archive = await self.yard.db.read(lambda c: store.get(c, where.account, where.region, "archive", "", name))
+        if archive is None:
+            raise ResourceNotFoundException(f"Archive {name} does not exist.")
+        return archive
+
+    async def _archives_by_bus(self, where: Where) -> dict[str, list[tuple[str, Pattern | None]]]:
+        """bus name -> [(archive ARN, its pattern or None for everything)], cached per namespace."""
+        key = (where.account, where.region)
+        cached = self._archives_cached.get(key)
+        if cached is not None:
+            return cached
+        archives = await self.yard.db.read(lambda c: store.listing(c, where.account, where.region, "archive", ""))
+        by_bus: dict[str, list[tuple[str, Pattern | None]]] = {}
+        for archive in archives:
+            pattern = parse_pattern(archive["EventPattern"]) if archive.get("EventPattern") else None
+            bus = archive["EventSourceArn"].split(":event-bus/", 1)[-1]
+            by_bus.setdefault(bus, []).append((archive["ArchiveArn"], pattern))
+        self._archives_cached[key] = by_bus
+        return by_bus
+
+    # --- replays ----------------------------------------------------------------------------------
+
+    async def start_replay(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        name = request["ReplayName"]
+        start, end = request["EventStartTime"], request["EventEndTime"]
+        if start >= end:
+            raise ValidationException(
+                "Parameter EventEndTime is not valid. Reason: EventStartTime must be before EventEndTime."
+            )
+        archive_name = request["EventSourceArn"].split(":archive/", 1)[-1]
+        archive = await self._archive(where, archive_name)
+        if request["Destination"]["Arn"] != archive["EventSourceArn"]:
+            raise ValidationException(
+                "Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted."
+            )
+        now = self.yard.clock.now()
+        replay = {
+            "ReplayName": name,
+            "ReplayArn": where.arn(f"replay/{name}"),
+            "Description": request.get("Description"),
+            "State": "STARTING",
+            "EventSourceArn": request["EventSourceArn"],
+            "Destination": request["Destination"],
+            "EventStartTime": start,
+            "EventEndTime": end,
+            "ReplayStartTime": now,
+        }
+        if not await self.yard.db.write(
+            lambda c: store.insert(c, where.account, where.region, "replay", "", name, replay)
+        ):
+            raise ResourceAlreadyExistsException(f"Replay {name} already exists.")
+        self._launch(where, replay)
+        return {"ReplayArn": replay["ReplayArn"], "State": "STARTING", "ReplayStartTime": now}
+
+    async def describe_replay(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        replay = await self._replay(Where(context.account, context.region), request["ReplayName"])
+        return {k: replay[k] for k in REPLAY_FIELDS if replay.get(k) is not None}
+
+    async def cancel_replay(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        name = request["ReplayName"]
+
+        def job(c: Any) -> dict[str, Any]:
+            replay = store.get(c, where.account, where.region, "replay", "", name)
+            if replay is None:
+                raise ResourceNotFoundException(f"Replay {name} does not exist.")
+            if replay["State"] not in ("STARTING", "RUNNING"):
+                raise IllegalStatusException(f"Replay {name} is not in a valid state for this operation.")
+            replay["State"] = "CANCELLING"
+            store.put(c, where.account, where.region, "replay", "", name, replay)
+            return replay
+
+        replay = await self.yard.db.write(job)
+        return {"ReplayArn": replay["ReplayArn"], "State": "CANCELLING"}
+
+    async def list_replays(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        replays = await self.yard.db.read(
+            lambda c: store.listing(c, where.account, where.region, "replay", "", request.get("NamePrefix", ""))
+        )
+        for key in ("State", "EventSourceArn"):
+            if request.get(key):
+                replays = [r for r in replays if r.get(key) == request[key]]
+        page, token = self._page(replays, request)
+        fields = ("ReplayName", "EventSourceArn", "State", "StateReason", "EventStartTime", "EventEndTime",
+                  "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime")  # fmt: skip
+        return {"Replays": [{k: r[k] for k in fields if r.get(k) is not None} for r in page]} | (
+            {"NextToken": token} if token else {}
+        )
+
+    async def _replay(self, where: Where, name: str) -> dict[str, Any]:
+        replay = await self.yard.db.read(lambda c: store.get(c, where.account, where.region, "replay", "", name))
+        if replay is None:
+            raise ResourceNotFoundException(f"Replay {name} does not exist.")
+        return replay
+
+    # --- the replay engine ------------------------------------------------------------------------
+
+    def _launch(self, where: Where, replay: dict[str, Any]) -> None:
+        key = (where.account, where.region, replay["ReplayName"])
+        self._replays[key] = asyncio.create_task(self._run_replay(where, replay["ReplayName"]))
+
+    async def _start_replays(self) -> None:
+        unfinished = await self.yard.db.read(lambda c: store.every(c, "replay"))
+        for account, region, replay in unfinished:
+            if replay["State"] in ("STARTING", "RUNNING", "CANCELLING"):
+                self._launch(Where(account, region), replay)
+
+    async def _stop_replays(self) -> None:
+        for task in self._replays.values():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _set_replay(self, where: Where, name: str, **changes: Any) -> dict[str, Any]:
+        def job(c: Any) -> dict[str, Any]:
+            replay = store.get(c, where.account, where.region, "replay", "", name)
+            assert replay is not None
+            if replay["State"] == "CANCELLING" and changes.get("State") in ("RUNNING", "COMPLETED"):
+                changes.update(State="CANCELLED", ReplayEndTime=self.yard.clock.now())
+            replay.update(changes)
+            store.put(c, where.account, where.region, "replay", "", name, replay)
+            return replay
+
+        return await self.yard.db.write(job)
+
+    async def _run_replay(self, where: Where, name: str) -> None:
+        replay = await self._set_replay(where, name, State="RUNNING")
+        if replay["State"] != "RUNNING":
+            return
+        archive_arn = replay["EventSourceArn"]
+        texts = await self.yard.db.read(lambda c: store.archived(c, archive_arn, 0.0, float("inf")))
+        rules = set(replay["Destination"].get("FilterArns") or []) or None
+        bus = replay["Destination"]["Arn"].split(":event-bus/", 1)[-1]
+        last = None
+        for text in texts:
+            event = orjson.loads(text)
+            moment = _epoch(event["time"])
+            if not replay["EventStartTime"] <= moment < replay["EventEndTime"]:
+                continue
+            event["replay-name"] = name
+            await self._route(where, [(bus, event)], self.yard.clock.now(), only_rules=rules)
+            last = moment
+            current = await self._replay(where, name)
+            if current["State"] == "CANCELLING":
+                await self._set_replay(where, name, State="CANCELLED", ReplayEndTime=self.yard.clock.now())
+                return
+        done: dict[str, Any] = {"State": "COMPLETED", "ReplayEndTime": self.yard.clock.now()}
+        if last is not None:
+            done["EventLastReplayedTime"] = last
+        await self._set_replay(where, name, **done)

@@ -1,0 +1,75 @@
+"""What the EventBridge operation groups share: the yard, the matcher cache, and small helpers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from eventyard.bus import store
+from eventyard.bus.errors import ValidationException, bus_not_found
+from eventyard.bus.names import DEFAULT_BUS, Where
+from eventyard.bus.rulebook import RuleBook
+from eventyard.service import Service
+
+if TYPE_CHECKING:
+    from eventyard.bus.delivery import Deliverer
+    from eventyard.bus.patterns import Pattern
+
+T = TypeVar("T")
+
+
+class BusBase(Service):
+    name = "events"
+
+    deliverer: Deliverer
+
+    def __init__(self, yard: Any) -> None:
+        super().__init__(yard)
+        self.rulebook = RuleBook(max_age=1.0 if yard.db.dialect == "postgres" else None)
+        self._archives_cached: dict[tuple[str, str], dict[str, list[tuple[str, Pattern | None]]]] = {}
+        self._replays: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+
+    # Implemented by the operation groups (events.py, archives.py); declared here so each group can call them.
+
+    async def _route(
+        self,
+        where: Where,
+        accepted: list[tuple[str, dict[str, Any]]],
+        now: float,
+        *,
+        only_rules: set[str] | None = None,
+    ) -> dict[str, str]:
+        raise NotImplementedError
+
+    async def _archives_by_bus(self, where: Where) -> dict[str, list[tuple[str, Pattern | None]]]:
+        raise NotImplementedError
+
+    def _require_bus(self, c: Any, where: Where, bus: str) -> dict[str, Any]:
+        """The bus document (the default bus always exists); ResourceNotFoundException otherwise."""
+        found = store.get(c, where.account, where.region, "bus", "", bus)
+        if found is not None:
+            return found
+        if bus == DEFAULT_BUS:
+            return {"Name": DEFAULT_BUS, "Arn": where.bus_arn(DEFAULT_BUS), "Tags": {}}
+        raise bus_not_found(bus)
+
+    @staticmethod
+    def _page(items: list[T], request: dict[str, Any]) -> tuple[list[T], str | None]:
+        """Limit/NextToken pagination over an ordered list: the token is the next offset."""
+        token = request.get("NextToken")
+        try:
+            start = int(token) if token else 0
+        except ValueError:
+            raise ValidationException("The NextToken provided is invalid.")
+        limit = request.get("Limit") or 100
+        page = items[start : start + limit]
+        more = start + limit < len(items)
+        return page, str(start + limit) if more else None
+
+    def _check_schedule(self, expression: str) -> None:
+        from eventyard.bus.schedule import parse_schedule
+
+        parse_schedule(expression)
+
+    def _schedules_changed(self) -> None:
+        """A rule with a schedule may have changed: the scheduler re-reads its list."""

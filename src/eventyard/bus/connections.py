@@ -1,0 +1,231 @@
+"""Connections and API destinations: HTTP endpoints as targets, with the connection's auth.
+
+Secrets given in AuthParameters are kept (the deliverer needs them) but never returned, as AWS
+keeps them in Secrets Manager and describes a connection without them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from eventyard.bus import store
+from eventyard.bus.base import BusBase
+from eventyard.bus.errors import ResourceAlreadyExistsException
+from eventyard.bus.names import Where
+from eventyard.errors import ResourceNotFoundException
+from eventyard.service import RequestContext
+
+_SECRET_KEYS = {"Password", "ApiKeyValue", "ClientSecret"}
+
+
+def _without_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items() if k not in _SECRET_KEYS}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value
+
+
+class ConnectionOperations(BusBase):
+    # --- connections ------------------------------------------------------------------------------
+
+    async def create_connection(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        name = request["Name"]
+        now = self.yard.clock.now()
+        connection = {
+            "Name": name,
+            "ConnectionArn": where.arn(f"connection/{name}/{uuid.uuid4()}"),
+            "Description": request.get("Description"),
+            "AuthorizationType": request["AuthorizationType"],
+            "AuthParameters": request["AuthParameters"],
+            "ConnectionState": "AUTHORIZED",
+            "SecretArn": f"arn:aws:secretsmanager:{where.region}:{where.account}:secret:"
+            f"events!connection/{name}/{uuid.uuid4()}",
+            "CreationTime": now,
+            "LastModifiedTime": now,
+            "LastAuthorizedTime": now,
+        }
+        if not await self.yard.db.write(
+            lambda c: store.insert(c, where.account, where.region, "connection", "", name, connection)
+        ):
+            raise ResourceAlreadyExistsException(f"Connection {name} already exists.")
+        return {k: connection[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime")}
+
+    async def describe_connection(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        connection = await self._connection(Where(context.account, context.region), request["Name"])
+        public = {k: v for k, v in connection.items() if k != "Tags" and v is not None}
+        public["AuthParameters"] = _without_secrets(connection["AuthParameters"])
+        return public
+
+    async def update_connection(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        name = request["Name"]
+
+        def job(c: Any) -> dict[str, Any]:
+            connection = store.get(c, where.account, where.region, "connection", "", name)
+            if connection is None:
+                raise ResourceNotFoundException(f"Connection '{name}' does not exist.")
+            for key in ("Description", "AuthorizationType"):
+                if key in request:
+                    connection[key] = request[key]
+            if "AuthParameters" in request:
+                connection["AuthParameters"] = _merge(connection["AuthParameters"], request["AuthParameters"])
+            connection["LastModifiedTime"] = self.yard.clock.now()
+            connection["ConnectionState"] = "AUTHORIZED"
+            store.put(c, where.account, where.region, "connection", "", name, connection)
+            return connection
+
+        connection = await self.yard.db.write(job)
+        return {k: connection[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime")}
+
+    async def delete_connection(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        connection = await self._connection(where, request["Name"])
+        await self.yard.db.write(
+            lambda c: store.delete(c, where.account, where.region, "connection", "", request["Name"])
+        )
+        return {k: connection[k] for k in ("ConnectionArn", "CreationTime", "LastModifiedTime")} | {
+            "ConnectionState": "DELETING"
+        }
+
+    async def deauthorize_connection(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        name = request["Name"]
+
+        def job(c: Any) -> dict[str, Any]:
+            connection = store.get(c, where.account, where.region, "connection", "", name)
+            if connection is None:
+                raise ResourceNotFoundException(f"Connection '{name}' does not exist.")
+            connection["ConnectionState"] = "DEAUTHORIZED"
+            store.put(c, where.account, where.region, "connection", "", name, connection)
+            return connection
+
+        connection = await self.yard.db.write(job)
+        return {k: connection[k] for k in ("ConnectionArn", "CreationTime", "LastModifiedTime")} | {
+            "ConnectionState": "DEAUTHORIZING"
+        }
+
+    async def list_connections(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        found = await self.yard.db.read(
+            lambda c: store.listing(c, where.account, where.region, "connection", "", request.get("NamePrefix", ""))
+        )
+        if request.get("ConnectionState"):
+            found = [c for c in found if c["ConnectionState"] == request["ConnectionState"]]
+        page, token = self._page(found, request)
+        fields = ("ConnectionArn", "Name", "ConnectionState", "StateReason", "AuthorizationType", "CreationTime",
+                  "LastModifiedTime", "LastAuthorizedTime")  # fmt: skip
+        return {"Connections": [{k: c[k] for k in fields if c.get(k) is not None} for c in page]} | (
+            {"NextToken": token} if token else {}
+        )
+
+    async def _connection(self, where: Where, name: str) -> dict[str, Any]:
+        found = await self.yard.db.read(lambda c: store.get(c, where.account, where.region, "connection", "", name))
+        if found is None:
+            raise ResourceNotFoundException(f"Connection '{name}' does not exist.")
+        return found
+
+    # --- API destinations -------------------------------------------------------------------------
+
+    async def create_api_destination(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        name = request["Name"]
+        connection_name = request["ConnectionArn"].split(":connection/", 1)[-1].split("/")[0]
+        await self._connection(where, connection_name)
+        now = self.yard.clock.now()
+        destination = {
+            "Name": name,
+            "ApiDestinationArn": where.arn(f"api-destination/{name}/{uuid.uuid4()}"),
+            "Description": request.get("Description"),
+            "ConnectionArn": request["ConnectionArn"],
+            "InvocationEndpoint": request["InvocationEndpoint"],
+            "HttpMethod": request["HttpMethod"],
+            "InvocationRateLimitPerSecond": request.get("InvocationRateLimitPerSecond", 300),
+            "ApiDestinationState": "ACTIVE",
+            "CreationTime": now,
+            "LastModifiedTime": now,
+        }
+        if not await self.yard.db.write(
+            lambda c: store.insert(c, where.account, where.region, "api-destination", "", name, destination)
+        ):
+            raise ResourceAlreadyExistsException(f"An api-destination '{name}' already exists.")
+        keys = ("ApiDestinationArn", "ApiDestinationState", "CreationTime", "LastModifiedTime")
+        return {k: destination[k] for k in keys}
+
+    async def describe_api_destination(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        found = await self._destination(Where(context.account, context.region), request["Name"])
+        return {k: v for k, v in found.items() if k != "Tags" and v is not None}
+
+    async def update_api_destination(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        name = request["Name"]
+
+        def job(c: Any) -> dict[str, Any]:
+            found = store.get(c, where.account, where.region, "api-destination", "", name)
+            if found is None:
+                raise ResourceNotFoundException(f"An api-destination '{name}' does not exist.")
+            for key in (
+                "Description",
+                "ConnectionArn",
+                "InvocationEndpoint",
+                "HttpMethod",
+                "InvocationRateLimitPerSecond",
+            ):
+                if key in request:
+                    found[key] = request[key]
+            found["LastModifiedTime"] = self.yard.clock.now()
+            store.put(c, where.account, where.region, "api-destination", "", name, found)
+            return found
+
+        found = await self.yard.db.write(job)
+        keys = ("ApiDestinationArn", "ApiDestinationState", "CreationTime", "LastModifiedTime")
+        return {k: found[k] for k in keys}
+
+    async def delete_api_destination(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        await self._destination(where, request["Name"])
+        await self.yard.db.write(
+            lambda c: store.delete(c, where.account, where.region, "api-destination", "", request["Name"])
+        )
+        return {}
+
+    async def list_api_destinations(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        found = await self.yard.db.read(
+            lambda c: store.listing(
+                c, where.account, where.region, "api-destination", "", request.get("NamePrefix", "")
+            )
+        )
+        if request.get("ConnectionArn"):
+            found = [d for d in found if d["ConnectionArn"] == request["ConnectionArn"]]
+        page, token = self._page(found, request)
+        return {"ApiDestinations": [{k: v for k, v in d.items() if k != "Tags" and v is not None} for d in page]} | (
+            {"NextToken": token} if token else {}
+        )
+
+    async def _destination(self, where: Where, name: str) -> dict[str, Any]:
+        found = await self.yard.db.read(
+            lambda c: store.get(c, where.account, where.region, "api-destination", "", name)
+        )
+        if found is None:
+            raise ResourceNotFoundException(f"An api-destination '{name}' does not exist.")
+        return found
+
+    async def destination_and_connection(self, arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """For the HTTP deliverer: the destination an ARN names, and its connection (with secrets)."""
+        parts = arn.split(":")
+        where = Where(parts[4], parts[3])
+        destination = await self._destination(where, parts[5].split("/")[1])
+        connection = await self._connection(
+            where, destination["ConnectionArn"].split(":connection/", 1)[-1].split("/")[0]
+        )
+        return destination, connection
+
+
+def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(old)
+    for key, value in new.items():
+        merged[key] = _merge(merged.get(key) or {}, value) if isinstance(value, dict) else value
+    return merged

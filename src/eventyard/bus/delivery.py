@@ -1,0 +1,198 @@
+"""The delivery engine: takes rows from the outbox to their targets, with AWS's retry policy.
+
+PutEvents hands the ids it just committed straight to :meth:`Deliverer.notify`, so delivery starts
+at once; rows left by a crash, by another node or by a retry's back-off are found by the timer.
+A delivery that succeeds is deleted (in batches). One that fails is retried with exponential
+back-off and jitter until the target's RetryPolicy runs out (MaximumRetryAttempts, default 185;
+MaximumEventAgeInSeconds, default 86,400) and then goes to the target's DeadLetterConfig queue with
+AWS's message attributes, or is dropped when it has none. A target that refuses for good (a
+ClientError such as a missing queue) is not retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from eventyard.bus import store
+from eventyard.bus.targets import context_of, deliverer_for
+from eventyard.bus.transform import target_input
+from eventyard.errors import ClientError
+
+if TYPE_CHECKING:
+    from eventyard.bus.service import BusService
+
+log = logging.getLogger("eventyard.bus")
+
+DEFAULT_RETRY_ATTEMPTS = 185
+DEFAULT_EVENT_AGE = 86_400
+LEASE_SECONDS = 60.0
+BATCH = 200
+CONCURRENCY = 64
+
+
+class Deliverer:
+    def __init__(self, bus: BusService) -> None:
+        self.bus = bus
+        self.yard = bus.yard
+        self._ready: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._done: list[int] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._timer(), name="bus-delivery-timer")]
+        self._tasks += [asyncio.create_task(self._worker(), name=f"bus-delivery-{i}") for i in range(CONCURRENCY)]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._done:
+            await self._flush()
+
+    def notify(self, rows: list[tuple[Any, ...]]) -> None:
+        """Deliveries just committed by this node: deliver now, no polling."""
+        for row in rows:
+            self._ready.put_nowait(row)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # --- the loops ----------------------------------------------------------------------------
+
+    async def _timer(self) -> None:
+        """Claims due rows (retries, leftovers of a crash, other nodes' work) and sleeps till the next."""
+        db = self.yard.db
+        clock = self.yard.clock
+        postgres = db.dialect == "postgres"
+        while True:
+            now = clock.now()
+            rows = await db.write(
+                partial(store.claim_due, now=now, lease=LEASE_SECONDS, limit=BATCH, postgres=postgres)
+            )
+            for row in rows:
+                self._ready.put_nowait(row)
+            if len(rows) == BATCH:
+                continue
+            upcoming = await db.read(store.next_due)
+            self._wake.clear()
+            # Wake for the next due row, a notification, or at least every second (other nodes' rows).
+            wait = 1.0 if upcoming is None else max(0.0, min(1.0, upcoming - clock.now()))
+            sleeper = asyncio.ensure_future(clock.sleep(wait))
+            waker = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+                waker.cancel()
+            if not getattr(clock, "virtual", False):
+                continue
+            await asyncio.sleep(0.05)  # a virtual clock may not move: don't spin
+
+    async def _worker(self) -> None:
+        while True:
+            row = await self._ready.get()
+            try:
+                await self._deliver(row)
+            except Exception:  # never let one delivery kill the worker
+                log.exception("delivery %s failed unexpectedly", row[0])
+
+    # --- one delivery -------------------------------------------------------------------------
+
+    async def _deliver(self, row: tuple[Any, ...]) -> None:
+        delivery_id, account, region, rule_arn, target_id, event_text, _, ingested_at = row
+        event = orjson.loads(event_text)
+        found = await self.bus.target_of(account, region, rule_arn, target_id)
+        if found is None:  # the rule or target was removed meanwhile: nothing to deliver to
+            self._finished(delivery_id)
+            return
+        rule, target = found
+        deliver = deliverer_for(target["Arn"])
+        try:
+            if deliver is None:
+                raise ClientError(f"Target {target['Arn']} is not a supported target type.", code="ResourceNotFound")
+            payload = target_input(
+                event, target, context={"rule_arn": rule_arn, "rule_name": rule["Name"], "ingestion_time": ingested_at}
+            )
+            if payload is not None:  # None: an InputPath that selects nothing; there is nothing to send
+                await deliver(self.yard, target, payload, event, rule)
+        except Exception as error:
+            await self._failed(row, rule, target, event_text, error)
+            return
+        self._finished(delivery_id)
+
+    def _finished(self, delivery_id: int) -> None:
+        self._done.append(delivery_id)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.ensure_future(self._flush())
+
+    async def _flush(self) -> None:
+        while self._done:
+            batch, self._done = self._done, []
+            await self.yard.db.write(partial(store.finish, ids=batch))
+
+    async def _failed(
+        self, row: tuple[Any, ...], rule: dict[str, Any], target: dict[str, Any], event_text: str, error: Exception
+    ) -> None:
+        delivery_id, _, _, rule_arn, _, _, attempts, ingested_at = row
+        policy = target.get("RetryPolicy") or {}
+        max_attempts = policy.get("MaximumRetryAttempts", DEFAULT_RETRY_ATTEMPTS)
+        max_age = policy.get("MaximumEventAgeInSeconds", DEFAULT_EVENT_AGE)
+        now = self.yard.clock.now()
+        attempts += 1
+        retriable = not isinstance(error, ClientError)
+        if retriable and attempts <= max_attempts and now - ingested_at < max_age:
+            # Exponential back-off with full jitter, capped at five minutes between tries.
+            delay = random.uniform(0, min(300.0, 2.0 ** min(attempts, 12)))
+            await self.yard.db.write(lambda c: store.retry_later(c, delivery_id, attempts, now + delay))
+            self._wake.set()
+            return
+        condition = "MaximumRetryAttempts" if attempts > max_attempts else "MaximumEventAgeInSeconds"
+        await self._dead_letter(rule_arn, target, event_text, error, attempts - 1, condition if retriable else None)
+        self._finished(delivery_id)
+
+    async def _dead_letter(
+        self,
+        rule_arn: str,
+        target: dict[str, Any],
+        event_text: str,
+        error: Exception,
+        retries: int,
+        condition: str | None,
+    ) -> None:
+        dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
+        if not dead_letter or "sqs" not in self.yard.services:
+            log.warning("dropping event for %s after %d retries: %s", target["Arn"], retries, error)
+            return
+        code = getattr(error, "code", type(error).__name__)
+        attributes = {
+            "RULE_ARN": rule_arn,
+            "TARGET_ARN": target["Arn"],
+            "ERROR_CODE": str(code),
+            "ERROR_MESSAGE": str(getattr(error, "message", error))[:256] or str(code),
+            "RETRY_ATTEMPTS": str(retries),
+        }
+        if condition:
+            attributes["EXHAUSTED_RETRY_CONDITION"] = condition
+        context = context_of(self.yard, dead_letter)
+        name = dead_letter.rsplit(":", 1)[-1]
+        request = {
+            "QueueUrl": f"{self.yard.endpoint}/{context.account}/{name}",
+            "MessageBody": event_text,
+            "MessageAttributes": {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+        }
+        try:
+            await self.yard.call("sqs", "SendMessage", request, context)
+        except Exception as failure:
+            log.warning("could not dead-letter to %s: %s", dead_letter, failure)

@@ -1,0 +1,182 @@
+"""PutEvents and TestEventPattern: accepting events, matching them, and writing the outbox.
+
+Accepted entries are matched on this node's compiled rule books and every (event, target) pair is
+written to the delivery outbox in ONE transaction, together with the copies archives keep. When
+PutEvents returns, the events are durable and their deliveries are already queued; delivery itself
+never blocks PutEvents.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+from typing import Any
+
+import orjson
+
+from eventyard.bus import store
+from eventyard.bus.base import BusBase
+from eventyard.bus.errors import ValidationException
+from eventyard.bus.names import Where, bus_name
+from eventyard.bus.patterns import matches, parse_pattern
+from eventyard.bus.rulebook import Book
+from eventyard.errors import EventyardError
+from eventyard.service import RequestContext
+
+#: botocore's PutEvents documentation: "the total entry size must be less than 1MB".
+MAX_ENTRIES_SIZE = 1024 * 1024
+REQUIRED_EVENT_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
+
+
+def iso_time(epoch: float) -> str:
+    return _dt.datetime.fromtimestamp(epoch, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _epoch(iso: str) -> float:
+    return _dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def entry_size(entry: dict[str, Any]) -> int:
+    """AWS's formula: Time counts 14 bytes, the text members their UTF-8 length."""
+    size = 14 if entry.get("Time") is not None else 0
+    for key in ("Source", "DetailType", "Detail"):
+        if entry.get(key):
+            size += len(entry[key].encode())
+    return size + sum(len(r.encode()) for r in entry.get("Resources", []))
+
+
+def _entry_problem(entry: dict[str, Any]) -> tuple[str, str] | tuple[None, dict[str, Any]]:
+    for key in ("Source", "DetailType", "Detail"):
+        if not entry.get(key):
+            return "InvalidArgument", f"Parameter {key} is not valid. Reason: {key} is a required argument."
+    try:
+        detail = orjson.loads(entry["Detail"])
+    except orjson.JSONDecodeError:
+        return "MalformedDetail", "Detail is malformed."
+    if not isinstance(detail, dict):
+        return "MalformedDetail", "Detail is malformed."
+    return None, detail
+
+
+class EventOperations(BusBase):
+    async def put_events(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        entries = request["Entries"]
+        if sum(entry_size(e) for e in entries) > MAX_ENTRIES_SIZE:
+            raise ValidationException("Total size of the entries in the request is over the limit.")
+        now = self.yard.clock.now()
+        where = Where(context.account, context.region)
+        results: list[dict[str, Any]] = []
+        accepted: list[tuple[str, dict[str, Any]]] = []
+        for entry in entries:
+            code, outcome = _entry_problem(entry)
+            if code is not None:
+                results.append({"ErrorCode": code, "ErrorMessage": outcome})
+                continue
+            assert isinstance(outcome, dict)
+            event = {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": entry["DetailType"],
+                "source": entry["Source"],
+                "account": where.account,
+                "time": iso_time(entry["Time"] if entry.get("Time") is not None else now),
+                "region": where.region,
+                "resources": entry.get("Resources", []),
+                "detail": outcome,
+            }
+            accepted.append((bus_name(entry.get("EventBusName")), event))
+            results.append({"EventId": event["id"]})
+        missing = await self._route(where, accepted, now)
+        if missing:
+            for result in results:
+                bus = missing.get(result.get("EventId", ""))
+                if bus is not None:
+                    result.clear()
+                    result.update(
+                        {"ErrorCode": "ResourceNotFoundException", "ErrorMessage": f"Event bus {bus} does not exist."}
+                    )
+        failed = sum(1 for r in results if "ErrorCode" in r)
+        return {"FailedEntryCount": failed, "Entries": results}
+
+    async def forward(self, context: RequestContext, bus: str, event: dict[str, Any]) -> None:
+        """An event arriving from a rule of another bus (a bus target): same event, this bus's rules."""
+        where = Where(context.account, context.region)
+        missing = await self._route(where, [(bus, event)], self.yard.clock.now())
+        if missing:
+            raise ValidationException(f"Event bus {bus} does not exist.", code="ResourceNotFoundException")
+
+    async def _route(
+        self,
+        where: Where,
+        accepted: list[tuple[str, dict[str, Any]]],
+        now: float,
+        *,
+        only_rules: set[str] | None = None,
+    ) -> dict[str, str]:
+        """Match and persist; returns {event id: bus} for events whose bus does not exist."""
+        books: dict[str, Book | None] = {}
+        for bus, _ in accepted:
+            if bus not in books:
+                books[bus] = await self._book(where, bus)
+        archives = await self._archives_by_bus(where)
+        outbox: list[tuple[str, str, str, str, str, float, float]] = []
+        kept: list[tuple[str, float, str]] = []
+        missing: dict[str, str] = {}
+        for bus, event in accepted:
+            book = books[bus]
+            if book is None:
+                missing[event["id"]] = bus
+                continue
+            text = orjson.dumps(event).decode()
+            for rule_name in book.machine.match(event):
+                rule = book.rules[str(rule_name)]
+                if only_rules is not None and rule["Arn"] not in only_rules:
+                    continue
+                for target in rule["Targets"]:
+                    outbox.append((where.account, where.region, rule["Arn"], target["Id"], text, now, now))
+            for archive_arn, pattern in archives.get(bus, ()):
+                if "replay-name" not in event and (pattern is None or matches(pattern, event)):
+                    kept.append((archive_arn, _epoch(event["time"]), text))
+        if not outbox and not kept:  # no rule and no archive wants these events: nothing to keep
+            return missing
+
+        def job(c: Any) -> list[tuple[Any, ...]]:
+            ids = store.enqueue(c, outbox)
+            if kept:
+                store.archive(c, kept)
+            return [(i, *row[:5], 0, row[5]) for i, row in zip(ids, outbox, strict=True)]
+
+        rows = await self.yard.db.write(job)
+        self.deliverer.notify(rows)
+        return missing
+
+    async def _book(self, where: Where, bus: str) -> Book | None:
+        key = (where.account, where.region, bus)
+        book = self.rulebook.cached(key, self.yard.clock.now())
+        if book is not None:
+            return book
+
+        def job(c: Any) -> Book | None:
+            try:
+                self._require_bus(c, where, bus)
+            except EventyardError:
+                return None
+            return self.rulebook.load(key, c, self.yard.clock.now())
+
+        return await self.yard.db.read(job)
+
+    async def test_event_pattern(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        pattern = parse_pattern(request["EventPattern"])
+        try:
+            event = orjson.loads(request["Event"])
+        except orjson.JSONDecodeError:
+            raise ValidationException("Parameter Event is not valid.")
+        if not isinstance(event, dict):
+            raise ValidationException("Parameter Event is not valid.")
+        absent = [name for name in REQUIRED_EVENT_FIELDS if name not in event]
+        if absent:
+            raise ValidationException(
+                "Parameter Event is not valid. Reason: Provided Event is missing required field(s): "
+                + ", ".join(absent)
+            )
+        return {"Result": matches(pattern, event)}

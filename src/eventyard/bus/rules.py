@@ -1,0 +1,205 @@
+"""Rule and target operations: PutRule, DescribeRule, Enable/Disable, List*, PutTargets, RemoveTargets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventyard.bus import store
+from eventyard.bus.base import BusBase
+from eventyard.bus.errors import LimitExceededException, ValidationException, rule_not_found
+from eventyard.bus.names import DEFAULT_BUS, Where, bus_name, parse_arn
+from eventyard.bus.patterns import parse_pattern
+from eventyard.bus.transform import validate_target_input
+from eventyard.service import RequestContext
+
+MAX_TARGETS_PER_RULE = 5
+RULE_FIELDS = ("Name", "Arn", "EventPattern", "ScheduleExpression", "State", "Description", "RoleArn", "EventBusName")
+
+
+def _public(rule: dict[str, Any], fields: tuple[str, ...] = RULE_FIELDS) -> dict[str, Any]:
+    return {key: rule[key] for key in fields if rule.get(key) is not None}
+
+
+class RuleOperations(BusBase):
+    """The rule and target half of :class:`~eventyard.bus.service.BusService`."""
+
+    async def put_rule(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        bus = bus_name(request.get("EventBusName"))
+        name = request["Name"]
+        pattern, schedule = request.get("EventPattern"), request.get("ScheduleExpression")
+        if not pattern and not schedule:
+            raise ValidationException("Parameter(s) EventPattern or ScheduleExpression must be specified.")
+        if pattern:
+            parse_pattern(pattern)  # raises InvalidEventPatternException with AWS's reason
+        if schedule:
+            if bus != DEFAULT_BUS:
+                raise ValidationException("ScheduleExpression is supported only on the default event bus.")
+            self._check_schedule(schedule)
+        now = self.yard.clock.now()
+        arn = where.rule_arn(bus, name)
+
+        def job(c: Any) -> dict[str, Any]:
+            self._require_bus(c, where, bus)
+            old = store.get(c, where.account, where.region, "rule", bus, name)
+            rule = {
+                "Name": name,
+                "Arn": arn,
+                "EventBusName": bus,
+                "State": request.get("State", "ENABLED"),
+                "EventPattern": pattern,
+                "ScheduleExpression": schedule,
+                "Description": request.get("Description"),
+                "RoleArn": request.get("RoleArn"),
+                "Targets": old["Targets"] if old else [],
+                "Tags": (old or {}).get("Tags", {}) | {t["Key"]: t["Value"] for t in request.get("Tags", [])},
+                "CreatedAt": old["CreatedAt"] if old else now,
+                "ScheduleAnchor": old.get("ScheduleAnchor", now)
+                if old and old.get("ScheduleExpression") == schedule
+                else now,
+            }
+            store.put(c, where.account, where.region, "rule", bus, name, rule)
+            return rule
+
+        rule = await self.yard.db.write(job)
+        self.rulebook.changed((where.account, where.region, bus), rule, name)
+        self._schedules_changed()
+        return {"RuleArn": arn}
+
+    async def describe_rule(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        rule = await self._rule(context, request["Name"], request.get("EventBusName"))
+        return _public(rule) | {"CreatedBy": context.account}
+
+    async def enable_rule(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        await self._set_state(context, request, "ENABLED")
+        return {}
+
+    async def disable_rule(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        await self._set_state(context, request, "DISABLED")
+        return {}
+
+    async def delete_rule(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        bus = bus_name(request.get("EventBusName"))
+        name = request["Name"]
+
+        def job(c: Any) -> None:
+            rule = store.get(c, where.account, where.region, "rule", bus, name)
+            if rule is None:
+                return  # AWS: deleting a rule that is not there succeeds
+            if rule["Targets"] and not request.get("Force"):
+                raise ValidationException("Rule can't be deleted since it has targets.")
+            store.delete(c, where.account, where.region, "rule", bus, name)
+
+        await self.yard.db.write(job)
+        self.rulebook.changed((where.account, where.region, bus), None, name)
+        self._schedules_changed()
+        return {}
+
+    async def list_rules(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        bus = bus_name(request.get("EventBusName"))
+
+        def job(c: Any) -> list[dict[str, Any]]:
+            self._require_bus(c, where, bus)
+            return store.listing(c, where.account, where.region, "rule", bus, request.get("NamePrefix", ""))
+
+        rules = await self.yard.db.read(job)
+        page, token = self._page(rules, request)
+        return {"Rules": [_public(rule) for rule in page]} | ({"NextToken": token} if token else {})
+
+    async def list_rule_names_by_target(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        bus = bus_name(request.get("EventBusName"))
+        arn = request["TargetArn"]
+        rules = await self.yard.db.read(lambda c: store.listing(c, where.account, where.region, "rule", bus))
+        names = [rule["Name"] for rule in rules if any(t["Arn"] == arn for t in rule["Targets"])]
+        page, token = self._page(names, request)
+        return {"RuleNames": page} | ({"NextToken": token} if token else {})
+
+    async def put_targets(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        bus = bus_name(request.get("EventBusName"))
+        name = request["Rule"]
+        accepted = request["Targets"]
+        for position, target in enumerate(accepted, start=1):
+            _check_target(target, position)
+
+        def job(c: Any) -> dict[str, Any]:
+            rule = store.get(c, where.account, where.region, "rule", bus, name)
+            if rule is None:
+                raise rule_not_found(name, bus)
+            targets = {t["Id"]: t for t in rule["Targets"]}
+            for target in accepted:
+                targets[target["Id"]] = target
+            if len(targets) > MAX_TARGETS_PER_RULE:
+                raise LimitExceededException("The requested resource exceeds the maximum number allowed.")
+            rule["Targets"] = list(targets.values())
+            store.put(c, where.account, where.region, "rule", bus, name, rule)
+            return rule
+
+        rule = await self.yard.db.write(job)
+        self.rulebook.changed((where.account, where.region, bus), rule, name)
+        return {"FailedEntryCount": 0, "FailedEntries": []}
+
+    async def remove_targets(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        bus = bus_name(request.get("EventBusName"))
+        name = request["Rule"]
+        ids = set(request["Ids"])
+
+        def job(c: Any) -> dict[str, Any]:
+            rule = store.get(c, where.account, where.region, "rule", bus, name)
+            if rule is None:
+                raise rule_not_found(name, bus)
+            rule["Targets"] = [t for t in rule["Targets"] if t["Id"] not in ids]
+            store.put(c, where.account, where.region, "rule", bus, name, rule)
+            return rule
+
+        rule = await self.yard.db.write(job)
+        self.rulebook.changed((where.account, where.region, bus), rule, name)
+        return {"FailedEntryCount": 0, "FailedEntries": []}
+
+    async def list_targets_by_rule(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        rule = await self._rule(context, request["Rule"], request.get("EventBusName"))
+        page, token = self._page(rule["Targets"], request)
+        return {"Targets": page} | ({"NextToken": token} if token else {})
+
+    # --- shared ---------------------------------------------------------------------------------
+
+    async def _rule(self, context: RequestContext, name: str, bus_or_arn: str | None) -> dict[str, Any]:
+        where = Where(context.account, context.region)
+        bus = bus_name(bus_or_arn)
+        rule = await self.yard.db.read(lambda c: store.get(c, where.account, where.region, "rule", bus, name))
+        if rule is None:
+            raise rule_not_found(name, bus)
+        return rule
+
+    async def _set_state(self, context: RequestContext, request: dict[str, Any], state: str) -> None:
+        where = Where(context.account, context.region)
+        bus = bus_name(request.get("EventBusName"))
+        name = request["Name"]
+        now = self.yard.clock.now()
+
+        def job(c: Any) -> dict[str, Any]:
+            rule = store.get(c, where.account, where.region, "rule", bus, name)
+            if rule is None:
+                raise rule_not_found(name, bus)
+            if state == "ENABLED" and rule.get("State") == "DISABLED":
+                rule["ScheduleAnchor"] = now  # a rate schedule counts from when it was enabled again
+            rule["State"] = state
+            store.put(c, where.account, where.region, "rule", bus, name, rule)
+            return rule
+
+        rule = await self.yard.db.write(job)
+        self.rulebook.changed((where.account, where.region, bus), rule, name)
+        self._schedules_changed()
+
+
+def _check_target(target: dict[str, Any], position: int) -> None:
+    """AWS rejects a bad target for the whole request (ValidationException), not as a failed entry."""
+    if not target["Arn"].startswith("arn:") or not parse_arn(target["Arn"]):
+        raise ValidationException(
+            f"Parameter {target['Arn']} is not valid. Reason: Provided Arn is not in correct format."
+        )
+    validate_target_input(target, position=position)
