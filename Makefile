@@ -26,7 +26,7 @@ fmt: $(BIN)/eventyard
 	$(BIN)/ruff check --fix src tests bench
 
 test: check
-	$(BIN)/pytest
+	$(BIN)/pytest -q
 
 # Runs the shared conformance cases of the services that exist against a fresh server.
 conformance: $(BIN)/eventyard
