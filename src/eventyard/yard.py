@@ -103,8 +103,7 @@ class Yard:
         model = model_for(service)
         if method is None or operation not in model.operations:
             raise UnknownOperationException(f"Operation {operation} is not supported.")
-        model.validate(operation, request)
-        return await method(context, request)
+        return await method(context, model.validate(operation, request))
 
 
 class Client:

@@ -134,3 +134,16 @@ async def test_move_task_needs_a_dead_letter_queue_and_can_be_cancelled_once(sqs
         sqs.start_message_move_task(SourceArn="arn:aws:sqs:us-east-1:000000000000:nope"),
     )
     await fails_with("ResourceNotFoundException", sqs.cancel_message_move_task(TaskHandle="nope"))
+
+
+async def test_standard_dead_letter_keeps_its_enqueue_time_for_retention(sqs, clock):
+    dlq = await make_queue(sqs, "short-dlq", MessageRetentionPeriod="60")
+    policy = json.dumps({"deadLetterTargetArn": await arn_of(sqs, dlq), "maxReceiveCount": 1})
+    source = await make_queue(sqs, "source", RedrivePolicy=policy)
+    await sqs.send_message(QueueUrl=source, MessageBody="aging")
+    clock.advance(50)
+    await sqs.receive_message(QueueUrl=source, VisibilityTimeout=0)
+    await sqs.receive_message(QueueUrl=source)
+    assert (await attributes_of(sqs, dlq, "ApproximateNumberOfMessages")) == {"ApproximateNumberOfMessages": "1"}
+    clock.advance(10)
+    assert await sqs.receive_message(QueueUrl=dlq) == {}

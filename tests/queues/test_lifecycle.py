@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from eventyard.service import RequestContext
 from tests.queues.conftest import attributes_of, fails_with, make_queue
 
 
@@ -157,8 +156,7 @@ async def test_attribute_values_out_of_range_are_rejected(sqs):
 
 async def test_unknown_and_misplaced_attribute_names_are_rejected(sqs, service):
     url = await make_queue(sqs)
-    # straight to the service: the model's enum would stop "Nope" first in-process, AWS's server does not
-    unknown = service.get_queue_attributes(RequestContext(), {"QueueUrl": url, "AttributeNames": ["Nope"]})
+    unknown = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Nope"])
     error = await fails_with("InvalidAttributeName", unknown)
     assert error.message == "Unknown Attribute Nope."
     await fails_with(

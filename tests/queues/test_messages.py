@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from eventyard.service import RequestContext
 from tests.queues.conftest import fails_with, make_queue
 
 
@@ -90,8 +89,8 @@ async def test_trace_header_is_a_system_attribute_with_its_own_md5(sqs):
 async def test_legacy_attribute_names_still_select_system_attributes(sqs, service):
     url = await make_queue(sqs)
     await sqs.send_message(QueueUrl=url, MessageBody="old client")
-    # straight to the service: the model types AttributeNames as queue attribute names, AWS's server does not
-    got = await service.receive_message(RequestContext(), {"QueueUrl": url, "AttributeNames": ["SentTimestamp"]})
+    # the model types AttributeNames as queue attribute names; AWS's server takes message attribute names too
+    got = await sqs.receive_message(QueueUrl=url, AttributeNames=["SentTimestamp"])
     assert list(got["Messages"][0]["Attributes"]) == ["SentTimestamp"]
 
 

@@ -88,7 +88,10 @@ async def test_malformed_or_foreign_receipt_handles_are_invalid(sqs):
     assert error.message == 'The input receipt handle "garbage" is not a valid receipt handle.'
     await sqs.send_message(QueueUrl=other, MessageBody="elsewhere")
     foreign = await receive_one(sqs, other)
-    await fails_with("ReceiptHandleIsInvalid", sqs.delete_message(QueueUrl=url, ReceiptHandle=foreign["ReceiptHandle"]))
+    error = await fails_with(
+        "ReceiptHandleIsInvalid", sqs.delete_message(QueueUrl=url, ReceiptHandle=foreign["ReceiptHandle"])
+    )
+    assert error.message == f'The receipt handle "{foreign["ReceiptHandle"]}" is not valid for this queue.'
 
 
 async def test_change_visibility_to_zero_releases_the_message_now(sqs):

@@ -50,6 +50,7 @@ class Gateway:
         self.auth = auth or Authenticator()
         self.metrics = Metrics()
         self._contexts: dict[tuple[str, str], RequestContext] = {}
+        self._methods: dict[tuple[str, str], Any] = {}
         self.by_target: dict[str, tuple[str, Model]] = {}
         for name in SERVICES:  # every API is routed and validated, even one whose service is not built yet
             model = model_for(name)
@@ -185,10 +186,13 @@ class Gateway:
         self, service: str, model: Model, operation: str, params: dict[str, Any], context: RequestContext
     ) -> Any:
         request = model.validate(operation, params, strict=False)
-        target = self.yard.services.get(service)
-        method = target.operation(operation) if target is not None else None
+        method = self._methods.get((service, operation))
         if method is None:
-            raise UnknownOperationException(f"Operation {operation} is not yet supported by Eventyard.")
+            target = self.yard.services.get(service)
+            method = target.operation(operation) if target is not None else None
+            if method is None:
+                raise UnknownOperationException(f"Operation {operation} is not yet supported by Eventyard.")
+            self._methods[(service, operation)] = method
         return await method(context, request)
 
 

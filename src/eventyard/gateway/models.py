@@ -68,8 +68,9 @@ class _Problem(Exception):
 class Compiler:
     """Turns botocore shapes into :data:`Check` functions; one instance per service model."""
 
-    def __init__(self, strict: bool) -> None:
+    def __init__(self, strict: bool, *, enums: bool = True) -> None:
         self.strict = strict  # in-process callers get told about members the model does not have
+        self.enums = enums  # SQS's servers do not check enums (unknown attribute names get their own error)
         self._cache: dict[tuple[str, bool], Check] = {}
 
     def compile(self, shape: Shape) -> Check:
@@ -172,7 +173,7 @@ class Compiler:
 
     def _string(self, shape: Shape) -> Check:
         low, high = shape.metadata.get("min"), shape.metadata.get("max")
-        enum = tuple(shape.enum) if shape.enum else ()
+        enum = tuple(shape.enum) if shape.enum and self.enums else ()
         pattern_text = shape.metadata.get("pattern")
         pattern = _compile_pattern(pattern_text) if pattern_text else None
 
@@ -270,8 +271,8 @@ class Model:
         self.json_version: str = self.metadata.get("jsonVersion", "1.0")
         self.query_compatible = "awsQueryCompatible" in self.metadata
         self.coral_style = service != "sqs"
-        self._wire = Compiler(strict=False)
-        self._strict = Compiler(strict=True)
+        self._wire = Compiler(strict=False, enums=self.coral_style)
+        self._strict = Compiler(strict=True, enums=self.coral_style)
         self._checks: dict[tuple[str, bool], Check] = {}
 
     def validate(self, operation: str, request: Any, *, strict: bool = True) -> dict[str, Any]:

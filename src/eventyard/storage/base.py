@@ -91,6 +91,8 @@ class Database:
         self._startup_error: BaseException | None = None
         self.commits = 0
         self.jobs_committed = 0
+        #: A read-only connection used on the event loop's thread, where the store allows one.
+        self._reader: Any = None
 
     # --- driver hooks ----------------------------------------------------------------------------
 
@@ -135,7 +137,15 @@ class Database:
         return await self._submit(work, True)
 
     async def read(self, work: Job[T]) -> T:
-        """Run ``work(connection)`` without a transaction of its own (it may share a writer's)."""
+        """Run ``work(connection)`` on committed data.
+
+        Stores that can read beside the writer (SQLite in WAL mode) run small reads right here on
+        the caller's thread, which spares the hop to the worker thread; the others queue the read
+        with the writes.
+        """
+        reader = self._reader
+        if reader is not None:
+            return work(reader)
         return await self._submit(work, False)
 
     def _submit(self, work: Job[T], write: bool) -> asyncio.Future[T]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
-from eventyard.storage.base import Database
+from eventyard.storage.base import Database, Migration
 
 
 class SQLiteDatabase(Database):
@@ -40,6 +41,23 @@ class SQLiteDatabase(Database):
         connection.execute("PRAGMA temp_store=MEMORY")
         connection.execute("PRAGMA cache_size=-65536")
         return connection
+
+    def start(self, migrations: Sequence[Migration] = ()) -> None:
+        super().start(migrations)
+        if self.durable and self._reader is None:
+            # WAL lets readers see the last committed state while the writer works: reads need not
+            # queue behind writes. query_only makes sure nothing is ever written through it.
+            reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            reader.execute("PRAGMA query_only=1")
+            reader.execute("PRAGMA busy_timeout=5000")
+            reader.execute("PRAGMA cache_size=-16384")
+            self._reader = reader
+
+    def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        super().stop()
 
     def _begin(self, connection: Any) -> None:
         connection.execute("BEGIN IMMEDIATE")
