@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from eventyard.bus import store
-from eventyard.bus.targets import context_of, deliverer_for
+from eventyard.bus.targets import batch_deliverer_for, context_of, deliverer_for
 from eventyard.bus.transform import target_input
 from eventyard.errors import ClientError
 
@@ -34,7 +34,8 @@ DEFAULT_RETRY_ATTEMPTS = 185
 DEFAULT_EVENT_AGE = 86_400
 LEASE_SECONDS = 60.0
 BATCH = 200
-CONCURRENCY = 64
+CONCURRENCY = 16
+WORKER_BATCH = 100  # rows a worker takes at once; rows for one target go out together
 
 
 class Deliverer:
@@ -102,35 +103,73 @@ class Deliverer:
 
     async def _worker(self) -> None:
         while True:
-            row = await self._ready.get()
-            try:
-                await self._deliver(row)
-            except Exception:  # never let one delivery kill the worker
-                log.exception("delivery %s failed unexpectedly", row[0])
+            rows = [await self._ready.get()]
+            while len(rows) < WORKER_BATCH and not self._ready.empty():
+                rows.append(self._ready.get_nowait())
+            groups: dict[tuple[str, str, str, str], list[tuple[Any, ...]]] = {}
+            for row in rows:
+                groups.setdefault((row[1], row[2], row[3], row[4]), []).append(row)
+            for group in groups.values():
+                try:
+                    await self._deliver(group)
+                except Exception:  # never let one delivery kill the worker
+                    log.exception("deliveries %s failed unexpectedly", [row[0] for row in group])
 
-    # --- one delivery -------------------------------------------------------------------------
+    # --- deliveries to one target -------------------------------------------------------------
 
-    async def _deliver(self, row: tuple[Any, ...]) -> None:
-        delivery_id, account, region, rule_arn, target_id, event_text, _, ingested_at = row
-        event = orjson.loads(event_text)
+    async def _deliver(self, rows: list[tuple[Any, ...]]) -> None:
+        """Deliver rows that share one (rule, target); batched where the target kind can take a batch."""
+        _, account, region, rule_arn, target_id, _, _, _ = rows[0]
         found = await self.bus.target_of(account, region, rule_arn, target_id)
         if found is None:  # the rule or target was removed meanwhile: nothing to deliver to
-            self._finished(delivery_id)
+            for row in rows:
+                self._finished(row[0])
             return
         rule, target = found
-        deliver = deliverer_for(target["Arn"])
-        try:
-            if deliver is None:
-                raise ClientError(f"Target {target['Arn']} is not a supported target type.", code="ResourceNotFound")
-            payload = target_input(
-                event, target, context={"rule_arn": rule_arn, "rule_name": rule["Name"], "ingestion_time": ingested_at}
-            )
-            if payload is not None:  # None: an InputPath that selects nothing; there is nothing to send
-                await deliver(self.yard, target, payload, event, rule)
-        except Exception as error:
-            await self._failed(row, rule, target, event_text, error)
+        items: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = []
+        for row in rows:
+            event = orjson.loads(row[5])
+            context = {"rule_arn": rule_arn, "rule_name": rule["Name"], "ingestion_time": row[7]}
+            try:
+                payload = target_input(event, target, context=context)
+            except Exception as problem:
+                await self._failed(row, rule, target, row[5], problem)
+                continue
+            if payload is None:  # an InputPath that selects nothing: there is nothing to send
+                self._finished(row[0])
+            else:
+                items.append((row, payload, event))
+        if not items:
             return
-        self._finished(delivery_id)
+        errors = await self._send(target, rule, [(payload, event) for _, payload, event in items])
+        for (row, _, _), outcome in zip(items, errors, strict=True):
+            if outcome is None:
+                self._finished(row[0])
+            else:
+                await self._failed(row, rule, target, row[5], outcome)
+
+    async def _send(
+        self, target: dict[str, Any], rule: dict[str, Any], items: list[tuple[str, dict[str, Any]]]
+    ) -> list[Exception | None]:
+        batch = batch_deliverer_for(target["Arn"])
+        if batch is not None and len(items) > 1:
+            try:
+                return await batch(self.yard, target, items, rule)
+            except Exception as error:
+                return [error] * len(items)
+        deliver = deliverer_for(target["Arn"])
+        errors: list[Exception | None] = []
+        for payload, event in items:
+            try:
+                if deliver is None:
+                    raise ClientError(
+                        f"Target {target['Arn']} is not a supported target type.", code="ResourceNotFound"
+                    )
+                await deliver(self.yard, target, payload, event, rule)
+                errors.append(None)
+            except Exception as error:
+                errors.append(error)
+        return errors
 
     def _finished(self, delivery_id: int) -> None:
         self._done.append(delivery_id)

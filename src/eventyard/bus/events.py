@@ -9,7 +9,6 @@ never blocks PutEvents.
 from __future__ import annotations
 
 import datetime as _dt
-import uuid
 from typing import Any
 
 import orjson
@@ -21,6 +20,7 @@ from eventyard.bus.names import Where, bus_name
 from eventyard.bus.patterns import matches, parse_pattern
 from eventyard.bus.rulebook import Book
 from eventyard.errors import EventyardError
+from eventyard.ids import new_uuid
 from eventyard.service import RequestContext
 
 #: botocore's PutEvents documentation: "the total entry size must be less than 1MB".
@@ -75,7 +75,7 @@ class EventOperations(BusBase):
             assert isinstance(outcome, dict)
             event = {
                 "version": "0",
-                "id": str(uuid.uuid4()),
+                "id": new_uuid(),
                 "detail-type": entry["DetailType"],
                 "source": entry["Source"],
                 "account": where.account,

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from eventyard.bus import store
 from eventyard.bus.names import DEFAULT_BUS
+from eventyard.ids import new_uuid
 
 if TYPE_CHECKING:
     from eventyard.bus.service import BusService
@@ -84,7 +84,7 @@ class Scheduler:
         """Fire ``rule`` for the scheduled time ``due``; False if another node fired it first."""
         from eventyard.bus.schedule import scheduled_event
 
-        event = scheduled_event(rule["Arn"], account, region, due, str(uuid.uuid4()))
+        event = scheduled_event(rule["Arn"], account, region, due, new_uuid())
         text = orjson.dumps(event).decode()
         now = self.yard.clock.now()
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from eventyard.bus.names import parse_arn
-from eventyard.errors import ResourceNotFoundException
+from eventyard.errors import ClientError, ResourceNotFoundException
 from eventyard.service import RequestContext
 
 if TYPE_CHECKING:
@@ -20,23 +20,41 @@ if TYPE_CHECKING:
 
 Deliver = Callable[["Yard", dict[str, Any], str, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
-#: (service in the ARN, resource prefix) -> deliverer
+#: ``async (yard, target, [(payload, event)], rule) -> [error or None per item]``: many events to one target.
+BatchDeliver = Callable[
+    ["Yard", dict[str, Any], list[tuple[str, dict[str, Any]]], dict[str, Any]], Awaitable[list[Any]]
+]
+
+#: (service in the ARN, resource prefix) -> deliverer, and the batch deliverer where the kind has one
 _KINDS: dict[tuple[str, str], Deliver] = {}
+_BATCHES: dict[tuple[str, str], BatchDeliver] = {}
 
 
-def register(service: str, resource_prefix: str, deliver: Deliver) -> None:
+def register(service: str, resource_prefix: str, deliver: Deliver, batch: BatchDeliver | None = None) -> None:
     _KINDS[(service, resource_prefix)] = deliver
+    if batch is not None:
+        _BATCHES[(service, resource_prefix)] = batch
 
 
-def deliverer_for(arn: str) -> Deliver | None:
+def _kind(arn: str) -> tuple[str, str] | None:
     parts = parse_arn(arn)
     if parts is None:
         return None
     _, service, _, _, resource = parts
-    for (kind_service, prefix), deliver in _KINDS.items():
+    for kind_service, prefix in _KINDS:
         if kind_service == service and resource.startswith(prefix):
-            return deliver
+            return kind_service, prefix
     return None
+
+
+def deliverer_for(arn: str) -> Deliver | None:
+    kind = _kind(arn)
+    return _KINDS[kind] if kind else None
+
+
+def batch_deliverer_for(arn: str) -> BatchDeliver | None:
+    kind = _kind(arn)
+    return _BATCHES.get(kind) if kind else None
 
 
 def supported(arn: str) -> bool:
@@ -49,25 +67,49 @@ def context_of(yard: Yard, arn: str) -> RequestContext:
     return RequestContext(account=parts[3], region=parts[2], endpoint=yard.endpoint)
 
 
+def _queue_message(target: dict[str, Any], payload: str, event: dict[str, Any]) -> dict[str, Any]:
+    """SQS: the payload as body; FIFO queues get the group id and the event id as dedup id."""
+    message: dict[str, Any] = {"MessageBody": payload}
+    if target["Arn"].endswith(".fifo"):
+        group = (target.get("SqsParameters") or {}).get("MessageGroupId")
+        if group:
+            message["MessageGroupId"] = group
+        message["MessageDeduplicationId"] = event["id"]
+    return message
+
+
+def _queue_url(yard: Yard, arn: str) -> str:
+    parts = parse_arn(arn)
+    assert parts is not None
+    if "sqs" not in yard.services:
+        raise ResourceNotFoundException("The queue service is not running.")
+    return f"{yard.endpoint}/{parts[3]}/{parts[4]}"
+
+
 async def to_queue(
     yard: Yard, target: dict[str, Any], payload: str, event: dict[str, Any], rule: dict[str, Any]
 ) -> None:
-    """SQS: SendMessage with the payload; FIFO queues get the group id and the event id as dedup id."""
-    queues = yard.services.get("sqs")
-    if queues is None:
-        raise ResourceNotFoundException("The queue service is not running.")
-    arn = target["Arn"]
-    parts = parse_arn(arn)
-    assert parts is not None
-    name = parts[4]
-    context = context_of(yard, arn)
-    request: dict[str, Any] = {"QueueUrl": f"{yard.endpoint}/{context.account}/{name}", "MessageBody": payload}
-    if name.endswith(".fifo"):
-        group = (target.get("SqsParameters") or {}).get("MessageGroupId")
-        if group:
-            request["MessageGroupId"] = group
-        request["MessageDeduplicationId"] = event["id"]
-    await yard.call("sqs", "SendMessage", request, context)
+    request = {"QueueUrl": _queue_url(yard, target["Arn"]), **_queue_message(target, payload, event)}
+    await yard.call("sqs", "SendMessage", request, context_of(yard, target["Arn"]), trusted=True)
+
+
+async def to_queue_in_batches(
+    yard: Yard, target: dict[str, Any], items: list[tuple[str, dict[str, Any]]], rule: dict[str, Any]
+) -> list[Any]:
+    """SendMessageBatch, ten at a time (SQS's limit); a failed entry fails its event alone."""
+    url = _queue_url(yard, target["Arn"])
+    context = context_of(yard, target["Arn"])
+    errors: list[Any] = []
+    for start in range(0, len(items), 10):
+        chunk = items[start : start + 10]
+        entries = [{"Id": str(i), **_queue_message(target, payload, event)} for i, (payload, event) in enumerate(chunk)]
+        request = {"QueueUrl": url, "Entries": entries}
+        result = await yard.call("sqs", "SendMessageBatch", request, context, trusted=True)
+        failed = {f["Id"]: f for f in result.get("Failed", [])}
+        for i in range(len(chunk)):
+            entry = failed.get(str(i))
+            errors.append(None if entry is None else ClientError(entry.get("Message", ""), code=entry["Code"]))
+    return errors
 
 
 async def to_bus(yard: Yard, target: dict[str, Any], payload: str, event: dict[str, Any], rule: dict[str, Any]) -> None:
@@ -78,5 +120,5 @@ async def to_bus(yard: Yard, target: dict[str, Any], payload: str, event: dict[s
     await bus.forward(context_of(yard, target["Arn"]), parts[4].removeprefix("event-bus/"), event)  # type: ignore[attr-defined]
 
 
-register("sqs", "", to_queue)
+register("sqs", "", to_queue, to_queue_in_batches)
 register("events", "event-bus/", to_bus)

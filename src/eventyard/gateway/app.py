@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from random import getrandbits
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,6 +23,7 @@ from eventyard.gateway.metrics import Metrics
 from eventyard.gateway.models import Model, model_for
 from eventyard.gateway.sigv4 import Authenticator, check_signature, parse_authorization, parse_presigned
 from eventyard.gateway.wire import Reply
+from eventyard.ids import new_uuid
 from eventyard.service import DEFAULT_REGION, RequestContext
 from eventyard.yard import SERVICES, Yard
 
@@ -81,7 +81,7 @@ class Gateway:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        request_id = _request_id()
+        request_id = new_uuid()
         headers = _headers(scope["headers"], everything=self.auth.verify)
         try:
             body = await _read_body(receive, headers)
@@ -216,12 +216,6 @@ def _headers(raw: list[tuple[bytes, bytes]], *, everything: bool) -> dict[str, s
         if name in _WANTED:
             found[name.decode("latin-1")] = value.decode("latin-1")
     return found
-
-
-def _request_id() -> str:
-    """A random (version 4 shaped) UUID, like AWS's request ids, at a fraction of uuid4()'s cost."""
-    text = f"{getrandbits(128):032x}"
-    return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-a{text[17:20]}-{text[20:]}"
 
 
 async def _read_body(receive: Receive, headers: dict[str, str]) -> bytes:

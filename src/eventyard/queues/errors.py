@@ -62,8 +62,11 @@ class ReceiptHandleIsInvalid(ClientError):
     code = "ReceiptHandleIsInvalid"
     status = 404
 
-    def __init__(self, handle: str) -> None:
-        super().__init__(f'The input receipt handle "{handle}" is not a valid receipt handle.')
+    def __init__(self, handle: str, *, other_queue: bool = False) -> None:
+        if other_queue:  # a well-formed handle of a different queue
+            super().__init__(f'The receipt handle "{handle}" is not valid for this queue.')
+        else:
+            super().__init__(f'The input receipt handle "{handle}" is not a valid receipt handle.')
 
 
 class MessageNotInflight(ClientError):

@@ -35,6 +35,8 @@ def decode(handle: str, queue_id: int) -> Receipt:
         receipt = Receipt(int(queue), int(row), nonce)
     except (ValueError, UnicodeError, binascii.Error):
         raise ReceiptHandleIsInvalid(handle)
-    if prefix != _PREFIX or receipt.queue_id != queue_id:
+    if prefix != _PREFIX:
         raise ReceiptHandleIsInvalid(handle)
+    if receipt.queue_id != queue_id:
+        raise ReceiptHandleIsInvalid(handle, other_queue=True)
     return receipt
