@@ -204,17 +204,22 @@ def _as_wire_error(error: Exception, label: str) -> EventyardError:
 
 
 #: The headers the gateway reads; the rest are decoded only when signatures are verified.
-_WANTED = frozenset({b"x-amz-target", b"content-type", b"authorization", b"host", b"content-length", b"x-amz-date"})
+_WANTED = tuple((name.encode(), name) for name in ("x-amz-target", "content-type", "authorization", "host"))
 
 
 def _headers(raw: list[tuple[bytes, bytes]], *, everything: bool) -> dict[str, str]:
+    """ASGI gives lower-case names; a C-level dict() and a few lookups beat a loop over every header."""
     if everything:
         return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
+    by_name = dict(raw)
     found = {}
-    for name, value in raw:
-        name = name.lower()
-        if name in _WANTED:
-            found[name.decode("latin-1")] = value.decode("latin-1")
+    for key, name in _WANTED:
+        value = by_name.get(key)
+        if value is not None:
+            found[name] = value.decode("latin-1")
+    declared = by_name.get(b"content-length")
+    if declared is not None:
+        found["content-length"] = declared.decode("latin-1")
     return found
 
 
