@@ -13,19 +13,28 @@ ever visited. Two choices keep that set small:
 
 - steps are ordered most selective first (exact values before ranges, ranges before
   ``anything-but`` and ``exists``), so chains part early;
-- events are flattened only along paths some rule uses (``source``, ``detail.x``), once per event.
+- events are read only along paths some rule uses (``source``, ``detail.x``), once per event.
+
+What a match costs in Python is mostly the interpreter's per-step overhead, so the hot path is kept
+short: events are read by a reader compiled for the paths in use (``reader``, falling back to
+``interest.flatten_interesting``); floats and arrays are keyed only if a step reads them; each state
+keeps its steps as ready-made ``(path, lookup, reach, repeats)`` tuples, where ``lookup`` is the
+cheapest call that answers for what its index holds (often ``dict.get`` itself); and only states
+flagged ``special`` (rules end there, absence steps, many steps) get a closer look.
 
 Adding or removing a rule touches only its own chains: states are reference-counted and pruned when
-no branch passes through them any more; only a changed field's range index is rebuilt, lazily.
+no branch passes through them any more; only a changed field's range index is rebuilt, lazily, and
+the reader is recompiled at the next match only when the set of paths in use changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from eventyard.bus.patterns.flatten import Membership
 from eventyard.bus.patterns.index import FieldIndex
+from eventyard.bus.patterns.interest import Interest, flatten_interesting, interest_tree, keyed
 from eventyard.bus.patterns.model import (
     AnythingBut,
     AnythingButIgnoreCase,
@@ -41,7 +50,7 @@ from eventyard.bus.patterns.model import (
     Numeric,
     Pattern,
 )
-from eventyard.bus.patterns.values import FIVE_BILLION, NULL, SCALE, LeafKey, leaf_key
+from eventyard.bus.patterns.reader import Reader, compile_reader
 
 RuleId = Hashable
 
@@ -49,37 +58,28 @@ RuleId = Hashable
 class State:
     """A point in the machine: the steps that leave it and the rules whose branches end here."""
 
-    __slots__ = ("absent", "children", "fields", "references", "rules")
+    __slots__ = ("absent", "children", "fields", "references", "rules", "special", "steps")
 
     def __init__(self) -> None:
-        self.fields: dict[str, FieldIndex] = {}  # value steps, by field path
-        self.absent: dict[str, list[State]] = {}  # steps taken when the event has no leaf at a path
-        self.children: dict[Condition, State] = {}
-        self.rules: dict[RuleId, int] = {}  # rule -> number of its branches ending here
+        # Most states are ends (rules only) or links (one step, one child): the dicts a state does
+        # not need stay the shared, never-changed ``_NOTHING`` until something is put in them.
+        self.fields: dict[str, FieldIndex] = _NOTHING  # value steps, by field path
+        # the same, as matching uses them: (path, lookup of one key, lookup of several keys, repeats)
+        self.steps: tuple[tuple[str, Any, Any, int], ...] = ()
+        self.absent: dict[str, list[State]] = _NOTHING  # steps taken when the event has no leaf at a path
+        self.children: dict[Condition, State] = _NOTHING
+        self.rules: dict[RuleId, int] = _NOTHING  # rule -> number of its branches ending here
         self.references = 0  # branches passing through or ending here
+        self.special = False  # rules end here, or absence steps, or many steps: matching looks closer
+
+    def settle(self) -> None:
+        """Refresh what matching reads (``steps``, ``special``) after a change."""
+        self.steps = tuple((path, index.lookup, index.reach, index.repeats) for path, index in self.fields.items())
+        self.special = bool(self.rules or self.absent or len(self.steps) > _FEW_STEPS)
 
 
-_MISSING = object()
-
-
-def _mark_deep(node: _Interest) -> bool:
-    """Set ``deep`` on every node with grandchildren; returns whether ``node`` has children."""
-    node.deep = False
-    for child in node.children.values():
-        if _mark_deep(child):
-            node.deep = True
-    return bool(node.children)
-
-
-class _Interest:
-    """The tree of event keys some rule looks at; flattening follows only these."""
-
-    __slots__ = ("children", "deep", "path")
-
-    def __init__(self) -> None:
-        self.children: dict[str, _Interest] = {}
-        self.path: str | None = None  # set when a rule's field ends here
-        self.deep = False  # some child has children of its own (so a dotted event key could reach them)
+_NOTHING: dict = {}  # see State.__init__
+_FEW_STEPS = 16  # past this many steps at a state, walk the event's fields instead when they are fewer
 
 
 def _selectivity(matcher: Matcher) -> int:
@@ -112,7 +112,9 @@ class RuleMachine:
         self._root = State()
         self._chains: dict[RuleId, list[list[tuple[State, Condition]]]] = {}
         self._path_uses: dict[str, int] = {}
-        self._interest = _Interest()
+        self._interest = Interest()
+        self._reader: Reader | None = None
+        self._reader_stale = False
 
     def __len__(self) -> int:
         return len(self._chains)
@@ -126,6 +128,7 @@ class RuleMachine:
         """Compile ``pattern`` in under ``rule_id`` (replacing the rule's previous pattern)."""
         if rule_id in self._chains:
             self.remove(rule_id)
+        paths_before = len(self._path_uses)
         chains = []
         for branch in pattern.branches:
             state = self._root
@@ -133,23 +136,30 @@ class RuleMachine:
             for condition in sorted(branch, key=_step_order):
                 state = self._step(state, condition)
                 chain.append((state, condition))
+            if state.rules is _NOTHING:
+                state.rules = {}
             state.rules[rule_id] = state.rules.get(rule_id, 0) + 1
+            state.settle()
             chains.append(chain)
             for condition in branch:
                 self._path_uses[condition.path] = self._path_uses.get(condition.path, 0) + 1
         self._chains[rule_id] = chains
-        self._rebuild_interest()
+        if len(self._path_uses) != paths_before:
+            self._interest = interest_tree(self._path_uses)
+            self._reader_stale = True  # compiled at the next match: a batch of adds compiles once
 
     def remove(self, rule_id: RuleId) -> None:
         """Take the rule out, pruning the states only it used."""
         chains = self._chains.pop(rule_id, None)
         if chains is None:
             return
+        paths_before = len(self._path_uses)
         for chain in chains:
             end = chain[-1][0]
             end.rules[rule_id] -= 1
             if not end.rules[rule_id]:
                 del end.rules[rule_id]
+                end.settle()
             parents = [self._root] + [state for state, _ in chain[:-1]]
             for parent, (state, condition) in reversed(list(zip(parents, chain, strict=True))):
                 state.references -= 1
@@ -160,219 +170,165 @@ class RuleMachine:
                     self._path_uses[condition.path] = uses
                 else:
                     del self._path_uses[condition.path]
-        self._rebuild_interest()
+        if len(self._path_uses) != paths_before:
+            self._interest = interest_tree(self._path_uses)
+            self._reader_stale = True  # compiled at the next match: a batch of adds compiles once
 
     def _step(self, parent: State, condition: Condition) -> State:
         child = parent.children.get(condition)
         if child is None:
+            if parent.children is _NOTHING:
+                parent.children = {}
             child = parent.children[condition] = State()
-            for matcher in condition.matchers:
-                if type(matcher) is Exists and not matcher.present:
-                    parent.absent.setdefault(condition.path, []).append(child)
-                else:
-                    parent.fields.setdefault(condition.path, FieldIndex()).add(matcher, child)
+            self._link(parent, condition, child, adding=True)
         child.references += 1
         return child
 
     def _unlink(self, parent: State, condition: Condition, child: State) -> None:
         del parent.children[condition]
-        for matcher in condition.matchers:
-            if type(matcher) is Exists and not matcher.present:
-                waiting = parent.absent[condition.path]
-                waiting.remove(child)
-                if not waiting:
-                    del parent.absent[condition.path]
-            else:
-                index = parent.fields[condition.path]
-                index.remove(matcher, child)
-                if not index.count:
-                    del parent.fields[condition.path]
+        self._link(parent, condition, child, adding=False)
 
-    def _rebuild_interest(self) -> None:
-        root = _Interest()
-        for path in self._path_uses:
-            node = root
-            for key in path.split("."):
-                node = node.children.setdefault(key, _Interest())
-            node.path = path
-        _mark_deep(root)
-        self._interest = root
+    @staticmethod
+    def _link(parent: State, condition: Condition, child: State, adding: bool) -> None:
+        """Add (or take away) the transitions from ``parent`` to ``child`` for each matcher of ``condition``."""
+        path = condition.path
+        values: list[Matcher] = []
+        for matcher in dict.fromkeys(condition.matchers):  # a repeated matcher would lead to child twice
+            if type(matcher) is Exists and not matcher.present:
+                if adding:
+                    if parent.absent is _NOTHING:
+                        parent.absent = {}
+                    parent.absent.setdefault(path, []).append(child)
+                else:
+                    waiting = parent.absent[path]
+                    waiting.remove(child)
+                    if not waiting:
+                        del parent.absent[path]
+            else:
+                values.append(matcher)
+        if not values:
+            parent.settle()
+            return
+        index = parent.fields.get(path)
+        if index is None:
+            if parent.fields is _NOTHING:
+                parent.fields = {}
+            index = parent.fields[path] = FieldIndex()
+        for matcher in values:
+            (index.add if adding else index.remove)(matcher, child)
+        if len(values) > 1:
+            index.repeats += 1 if adding else -1
+        if not index.count:
+            del parent.fields[path]
+        parent.settle()
 
     # --- matching -------------------------------------------------------------------------------
 
     def match(self, event: dict) -> set[RuleId]:
         """The ids of every rule ``event`` (a parsed JSON object, envelope included) matches."""
-        fields: dict[str, list[LeafKey]] = {}
-        memberships: dict[str, list[Membership]] = {}
-        _Flattener(fields, memberships).walk(event, self._interest, ())
-        if memberships:
-            return self._match_with_arrays(fields, memberships)
+        if self._reader_stale:
+            self._reader, self._reader_stale = compile_reader(self._interest), False
+        read = self._reader(event) if self._reader is not None else None
+        if read is None:
+            fields, pending, memberships = flatten_interesting(event, self._interest)
+            if memberships:
+                return match_with_arrays(self._root, fields, memberships)
+        else:
+            fields, pending = read
+        # Each state has one parent and is reached only through its parent's step on one path, so
+        # visiting each reached state once needs no global "seen" set: only a step that can yield a
+        # state twice (several leaves, or several matchers of one condition) removes duplicates.
         matched: set[RuleId] = set()
         todo = [self._root]
-        seen: set[State] = set()
-        field_count = len(fields)
+        pop, push_all, get = todo.pop, todo.extend, fields.get
         while todo:
-            state = todo.pop()
-            if state.rules:
-                matched.update(state.rules)
-            steps = state.fields
-            if steps:
-                if len(steps) <= field_count:
-                    for path, index in steps.items():
-                        keys = fields.get(path)
-                        if keys:
-                            for key in keys:
-                                targets = index.exact.get(key, ()) if index.only_exact else index.targets(key)
-                                for target in targets:
-                                    if target not in seen:
-                                        seen.add(target)
-                                        todo.append(target)
-                else:
-                    for path, keys in fields.items():
-                        found = steps.get(path)
-                        if found is not None:
-                            for key in keys:
-                                targets = found.exact.get(key, ()) if found.only_exact else found.targets(key)
-                                for target in targets:
-                                    if target not in seen:
-                                        seen.add(target)
-                                        todo.append(target)
-            if state.absent:
-                for path, targets in state.absent.items():
-                    if path not in fields:
-                        for target in targets:
-                            if target not in seen:
-                                seen.add(target)
-                                todo.append(target)
-        return matched
-
-    def _match_with_arrays(
-        self, fields: dict[str, list[LeafKey]], memberships: dict[str, list[Membership]]
-    ) -> set[RuleId]:
-        """Like ``match``, but a path through the machine carries the array elements it has used."""
-        matched: set[RuleId] = set()
-        start: tuple[State, dict[int, int]] = (self._root, {})
-        todo = [start]
-        seen: set[tuple[State, frozenset]] = set()
-        while todo:
-            state, used = todo.pop()
-            if state.rules:
-                matched.update(state.rules)
-            for path, index in state.fields.items():
-                keys = fields.get(path)
-                if not keys:
-                    continue
-                places = memberships.get(path)
-                for position, key in enumerate(keys):
-                    place = places[position] if places else ()
-                    if any(used.get(array, element) != element for array, element in place):
-                        continue  # another element of an array this path already used
-                    targets = index.targets(key)
-                    if not targets:
+            state = pop()
+            steps: Sequence[tuple[str, Any, Any, int]] = state.steps
+            if state.special:
+                if state.rules:
+                    matched.update(state.rules)
+                if state.absent:
+                    for path, targets in state.absent.items():
+                        if path in fields:
+                            continue
+                        if pending and path in pending:
+                            found = keyed(pending.pop(path))
+                            if found:
+                                fields[path] = found
+                                continue
+                        push_all(targets)
+                if len(steps) > _FEW_STEPS and len(steps) > len(fields) + len(pending):
+                    steps = _present_steps(state, fields, pending)
+            for path, lookup, reach, repeats in steps:
+                keys = get(path)
+                if keys is None:
+                    if not pending or path not in pending:
                         continue
-                    now = {**used, **dict(place)} if place else used
-                    for target in targets:
-                        marker = (target, frozenset(now.items()))
-                        if marker not in seen:
-                            seen.add(marker)
-                            todo.append((target, now))
-            for path, targets in state.absent.items():
-                if path not in fields:
-                    for target in targets:
-                        marker = (target, frozenset(used.items()))
-                        if marker not in seen:
-                            seen.add(marker)
-                            todo.append((target, used))
+                    keys = keyed(pending.pop(path))
+                    if not keys:
+                        continue  # only empty arrays: the path has no leaf after all
+                    fields[path] = keys
+                if type(keys) is not list:  # one leaf, as the reader stores it
+                    hit = lookup(keys)
+                    if hit:
+                        push_all(set(hit) if repeats else hit)
+                elif len(keys) == 1:
+                    hit = lookup(keys[0])
+                    if hit:
+                        push_all(set(hit) if repeats else hit)
+                else:
+                    push_all(reach(keys))
         return matched
 
 
-class _Flattener:
-    """One event's leaves along the paths of interest (see ``flatten`` for the membership rule)."""
+def _present_steps(state: State, fields: dict[str, Any], pending: dict[str, list]) -> list[tuple[str, Any, Any, int]]:
+    """The steps of ``state`` on paths the event has, found from the event's side (it has fewer paths)."""
+    present = []
+    for path in (*fields, *pending):
+        index = state.fields.get(path)
+        if index is not None:
+            present.append((path, index.lookup, index.reach, index.repeats))
+    return present
 
-    __slots__ = ("arrays", "fields", "memberships")
 
-    def __init__(self, fields: dict[str, list[LeafKey]], memberships: dict[str, list[Membership]]) -> None:
-        self.fields = fields
-        self.memberships = memberships
-        self.arrays = 0
+def match_with_arrays(root: State, fields: dict[str, list], memberships: dict[str, list[Membership]]) -> set[RuleId]:
+    """Like ``RuleMachine.match``, but a path through the machine carries the array elements it has used.
 
-    def walk(self, value: dict, node: _Interest, membership: Membership) -> None:
-        children = node.children
-        if len(children) < len(value):  # look up the few keys of interest instead of scanning the event
-            for name, child in children.items():
-                child_value = value.get(name, _MISSING)
-                if child_value is not _MISSING:
-                    self.step(child_value, child, membership)
-            if node.deep and "." in "".join(value):  # rare: a key like "state.status" stands for nesting
-                for name, child_value in value.items():
-                    if "." in name:
-                        self.dotted(name, child_value, node, membership)
-            return
-        for name, child_value in value.items():
-            found = children.get(name)
-            if found is not None:
-                self.step(child_value, found, membership)
-            elif "." in name:
-                self.dotted(name, child_value, node, membership)
-
-    def dotted(self, name: str, value: Any, node: _Interest, membership: Membership) -> None:
-        child: _Interest | None = node
-        for part in name.split("."):
-            child = child.children.get(part)  # type: ignore[union-attr]
-            if child is None:
-                return
-        self.step(value, child, membership)  # type: ignore[arg-type]
-
-    def step(self, value: Any, node: _Interest, membership: Membership) -> None:
-        kind = type(value)
-        if kind is str or kind is int:
-            path = node.path
-            if path is None or membership or self.memberships:
-                self.visit(value, node, membership)
-                return
-            key = value if kind is str else (value * SCALE if -FIVE_BILLION <= value <= FIVE_BILLION else None)
-            if key is None:
-                self.visit(value, node, membership)
-                return
-            keys = self.fields.get(path)
-            if keys is None:
-                self.fields[path] = [key]
-            else:
-                keys.append(key)
-        elif kind is dict:
-            if node.children:
-                self.walk(value, node, membership)
-        else:
-            self.visit(value, node, membership)
-
-    def visit(self, value: Any, node: _Interest, membership: Membership) -> None:
-        kind = type(value)
-        if kind is dict:
-            if node.children:
-                self.walk(value, node, membership)
-        elif kind is list:
-            array = self.arrays
-            self.arrays += 1
-            for element, item in enumerate(value):
-                if type(item) is dict or type(item) is list:
-                    self.visit(item, node, (*membership, (array, element)))
-                else:
-                    self.visit(item, node, membership)
-        elif node.path is not None:
-            key = value if kind is str else (NULL if value is None else leaf_key(value))
-            if key is None:
-                return
-            keys = self.fields.get(node.path)
-            if keys is None:
-                keys = self.fields[node.path] = []
-            if membership or self.memberships:
-                self._remember(node.path, len(keys), membership)
-            keys.append(key)
-
-    def _remember(self, path: str, position: int, membership: Membership) -> None:
-        if not self.memberships:  # first leaf inside an array of objects: backfill the others
-            for other, keys in self.fields.items():
-                self.memberships[other] = [()] * len(keys)
-        places = self.memberships.setdefault(path, [])
-        places.extend([()] * (position - len(places)))
-        places.append(membership)
+    Used only for events with arrays of objects below which rules read several paths (see
+    ``interest``): two conditions of one branch must not take leaves from different elements. Such
+    events come from ``flatten_interesting`` with every leaf keyed (nothing pending).
+    """
+    matched: set[RuleId] = set()
+    start: tuple[State, dict[int, int]] = (root, {})
+    todo = [start]
+    seen: set[tuple[State, frozenset]] = set()
+    while todo:
+        state, used = todo.pop()
+        if state.rules:
+            matched.update(state.rules)
+        for path, index in state.fields.items():
+            keys = fields.get(path)
+            if not keys:
+                continue
+            places = memberships.get(path)
+            for position, key in enumerate(keys):
+                place = places[position] if places else ()
+                if any(used.get(array, element) != element for array, element in place):
+                    continue  # another element of an array this path already used
+                targets = index.targets(key)
+                if not targets:
+                    continue
+                now = {**used, **dict(place)} if place else used
+                for target in targets:
+                    marker = (target, frozenset(now.items()))
+                    if marker not in seen:
+                        seen.add(marker)
+                        todo.append((target, now))
+        for path, targets in state.absent.items():
+            if path not in fields:
+                for target in targets:
+                    marker = (target, frozenset(used.items()))
+                    if marker not in seen:
+                        seen.add(marker)
+                        todo.append((target, used))
+    return matched
