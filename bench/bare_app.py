@@ -30,4 +30,5 @@ if __name__ == "__main__":
         server_header=False,
         date_header=False,
         lifespan="off",
+        proxy_headers=False,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import cProfile
 import io
 import pstats
+import tempfile
 
 from bench.load import Request, run_load
 from bench.servers import bare, eventyard
@@ -56,7 +57,7 @@ def _profile() -> str:
     from eventyard.gateway.app import Gateway
 
     async def drive() -> None:
-        async with eventyard.open("memory://") as yard:
+        async with eventyard.open(f"{tempfile.mkdtemp()}/yard.db") as yard:  # as served: SQLite, durable
             gateway = Gateway(yard)
             headers = [
                 (b"x-amz-target", REQUEST.target.encode()),
