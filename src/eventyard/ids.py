@@ -7,6 +7,7 @@ here. A PRNG seeded from the OS (and re-seeded in forked children) is an order o
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 
@@ -23,3 +24,16 @@ def new_uuid() -> str:
 def random_hex(bits: int) -> str:
     """``bits`` random bits as lower-case hex."""
     return f"{_random.getrandbits(bits):0{(bits + 3) // 4}x}"
+
+
+class RequestIds:
+    """Request ids for one process: a random UUID-shaped prefix and a counter, ~5x cheaper than
+    :func:`new_uuid`. Unique within the process, and across processes by the random prefix."""
+
+    def __init__(self) -> None:
+        text = f"{_random.getrandbits(80):020x}"
+        self._prefix = f"{text[:8]}-{text[8:12]}-4{text[13:16]}-a{text[17:20]}-"
+        self._counter = itertools.count(_random.getrandbits(32))
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFF:012x}"

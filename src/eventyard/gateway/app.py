@@ -23,7 +23,7 @@ from eventyard.gateway.metrics import Metrics
 from eventyard.gateway.models import Model, model_for
 from eventyard.gateway.sigv4 import Authenticator, check_signature, parse_authorization, parse_presigned
 from eventyard.gateway.wire import Reply
-from eventyard.ids import new_uuid
+from eventyard.ids import RequestIds
 from eventyard.service import DEFAULT_REGION, RequestContext
 from eventyard.yard import SERVICES, Yard
 
@@ -51,6 +51,8 @@ class Gateway:
         self.metrics = Metrics()
         self._contexts: dict[tuple[str, str], RequestContext] = {}
         self._methods: dict[tuple[str, str], Any] = {}
+        self._request_ids = RequestIds()
+        self._labels: dict[str, str] = {}
         self.by_target: dict[str, tuple[str, Model]] = {}
         for name in SERVICES:  # every API is routed and validated, even one whose service is not built yet
             model = model_for(name)
@@ -81,7 +83,7 @@ class Gateway:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        request_id = new_uuid()
+        request_id = self._request_ids.next()
         headers = _headers(scope["headers"], everything=self.auth.verify)
         try:
             body = await _read_body(receive, headers)
@@ -144,7 +146,12 @@ class Gateway:
         routed = self.by_target.get(prefix)
         cbor = headers.get("content-type", "").startswith(cbor_protocol.CONTENT_TYPE)
         model = routed[1] if routed else None
-        label = f"{routed[0] if routed else 'unknown'}.{operation}"
+        label = self._labels.get(target)
+        if label is None:  # "events.PutEvents", made once per known operation (unknown ones share a label)
+            known = routed is not None and operation in routed[1].operations
+            label = f"{routed[0]}.{operation}" if known and routed else "unknown"
+            if known:
+                self._labels[target] = label
         try:
             if routed is None or operation not in routed[1].operations:
                 raise UnknownOperationException(f"Operation {operation} is not supported." if routed else "")
