@@ -118,3 +118,22 @@ async def test_connections_and_api_destinations_hide_secrets(yard: eventyard.Yar
     assert destination["ApiDestinationState"] == "ACTIVE"
     assert (await events.describe_api_destination(Name="hook"))["InvocationRateLimitPerSecond"] == 300
     assert [d["Name"] for d in (await events.list_api_destinations())["ApiDestinations"]] == ["hook"]
+
+
+async def test_connection_and_destination_updates(yard: eventyard.Yard) -> None:
+    events = yard.client("events")
+    auth = {"ApiKeyAuthParameters": {"ApiKeyName": "x-key", "ApiKeyValue": "s3cret"}}
+    arn = (await events.create_connection(Name="c", AuthorizationType="API_KEY", AuthParameters=auth))["ConnectionArn"]
+    await events.update_connection(Name="c", Description="rotated")
+    described = await events.describe_connection(Name="c")
+    assert described["Description"] == "rotated"
+    assert described["AuthParameters"] == {"ApiKeyAuthParameters": {"ApiKeyName": "x-key"}}
+    assert (await events.deauthorize_connection(Name="c"))["ConnectionState"] == "DEAUTHORIZING"
+    assert (await events.describe_connection(Name="c"))["ConnectionState"] == "DEAUTHORIZED"
+    await events.create_api_destination(
+        Name="d", ConnectionArn=arn, InvocationEndpoint="http://127.0.0.1:9/x", HttpMethod="POST"
+    )
+    await events.update_api_destination(Name="d", InvocationRateLimitPerSecond=5)
+    assert (await events.describe_api_destination(Name="d"))["InvocationRateLimitPerSecond"] == 5
+    await fails_with("ResourceNotFoundException", events.update_api_destination(Name="nope", HttpMethod="GET"))
+    await fails_with("ResourceNotFoundException", events.update_connection(Name="nope"))

@@ -87,17 +87,12 @@ class ArchiveOperations(BusBase):
         if request.get("EventPattern"):
             parse_pattern(request["EventPattern"])
 
-        def job(c: Any) -> dict[str, Any]:
-            archive = store.get(c, where.account, where.region, "archive", "", name)
-            if archive is None:
-                raise ResourceNotFoundException(f"Archive {name} does not exist.")
+        def change(archive: dict[str, Any]) -> None:
             for key in ("Description", "EventPattern", "RetentionDays"):
                 if key in request:
                     archive[key] = request[key]
-            store.put(c, where.account, where.region, "archive", "", name, archive)
-            return archive
 
-        archive = await self.yard.db.write(job)
+        archive = await self._change(where, "archive", "", name, change, lambda: _no_archive(name))
         self._archives_cached.pop((where.account, where.region), None)
         return {"ArchiveArn": archive["ArchiveArn"], "State": archive["State"], "CreationTime": archive["CreationTime"]}
 
@@ -130,7 +125,7 @@ class ArchiveOperations(BusBase):
     async def _archive(self, where: Where, name: str) -> dict[str, Any]:
         archive = await self.yard.db.read(lambda c: store.get(c, where.account, where.region, "archive", "", name))
         if archive is None:
-            raise ResourceNotFoundException(f"Archive {name} does not exist.")
+            raise _no_archive(name)
         return archive
 
     async def _archives_by_bus(self, where: Where) -> dict[str, list[tuple[str, Pattern | None]]]:
@@ -191,17 +186,12 @@ class ArchiveOperations(BusBase):
         where = Where(context.account, context.region)
         name = request["ReplayName"]
 
-        def job(c: Any) -> dict[str, Any]:
-            replay = store.get(c, where.account, where.region, "replay", "", name)
-            if replay is None:
-                raise ResourceNotFoundException(f"Replay {name} does not exist.")
+        def change(replay: dict[str, Any]) -> None:
             if replay["State"] not in ("STARTING", "RUNNING"):
                 raise IllegalStatusException(f"Replay {name} is not in a valid state for this operation.")
             replay["State"] = "CANCELLING"
-            store.put(c, where.account, where.region, "replay", "", name, replay)
-            return replay
 
-        replay = await self.yard.db.write(job)
+        replay = await self._change(where, "replay", "", name, change, lambda: _no_replay(name))
         return {"ReplayArn": replay["ReplayArn"], "State": "CANCELLING"}
 
     async def list_replays(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -222,7 +212,7 @@ class ArchiveOperations(BusBase):
     async def _replay(self, where: Where, name: str) -> dict[str, Any]:
         replay = await self.yard.db.read(lambda c: store.get(c, where.account, where.region, "replay", "", name))
         if replay is None:
-            raise ResourceNotFoundException(f"Replay {name} does not exist.")
+            raise _no_replay(name)
         return replay
 
     # --- the replay engine ------------------------------------------------------------------------
@@ -280,3 +270,11 @@ class ArchiveOperations(BusBase):
         if last is not None:
             done["EventLastReplayedTime"] = last
         await self._set_replay(where, name, **done)
+
+
+def _no_archive(name: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"Archive {name} does not exist.")
+
+
+def _no_replay(name: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"Replay {name} does not exist.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventyard.bus import store
@@ -52,6 +53,27 @@ class BusBase(Service):
         if bus == DEFAULT_BUS:
             return {"Name": DEFAULT_BUS, "Arn": where.bus_arn(DEFAULT_BUS), "Tags": {}}
         raise bus_not_found(bus)
+
+    async def _change(
+        self,
+        where: Where,
+        kind: str,
+        scope: str,
+        name: str,
+        change: Callable[[dict[str, Any]], None],
+        missing: Callable[[], Exception],
+    ) -> dict[str, Any]:
+        """Read a resource document, let ``change`` edit it (or raise), write it back: one job."""
+
+        def job(c: Any) -> dict[str, Any]:
+            found = store.get(c, where.account, where.region, kind, scope, name)
+            if found is None:
+                raise missing()
+            change(found)
+            store.put(c, where.account, where.region, kind, scope, name, found)
+            return found
+
+        return await self.yard.db.write(job)
 
     @staticmethod
     def _page(items: list[T], request: dict[str, Any]) -> tuple[list[T], str | None]:

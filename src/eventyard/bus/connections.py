@@ -17,6 +17,13 @@ from eventyard.errors import ResourceNotFoundException
 from eventyard.service import RequestContext
 
 _SECRET_KEYS = {"Password", "ApiKeyValue", "ClientSecret"}
+DESTINATION_SETTINGS = (
+    "Description",
+    "ConnectionArn",
+    "InvocationEndpoint",
+    "HttpMethod",
+    "InvocationRateLimitPerSecond",
+)
 
 
 def _without_secrets(value: Any) -> Any:
@@ -63,10 +70,7 @@ class ConnectionOperations(BusBase):
         where = Where(context.account, context.region)
         name = request["Name"]
 
-        def job(c: Any) -> dict[str, Any]:
-            connection = store.get(c, where.account, where.region, "connection", "", name)
-            if connection is None:
-                raise ResourceNotFoundException(f"Connection '{name}' does not exist.")
+        def change(connection: dict[str, Any]) -> None:
             for key in ("Description", "AuthorizationType"):
                 if key in request:
                     connection[key] = request[key]
@@ -74,10 +78,8 @@ class ConnectionOperations(BusBase):
                 connection["AuthParameters"] = _merge(connection["AuthParameters"], request["AuthParameters"])
             connection["LastModifiedTime"] = self.yard.clock.now()
             connection["ConnectionState"] = "AUTHORIZED"
-            store.put(c, where.account, where.region, "connection", "", name, connection)
-            return connection
 
-        connection = await self.yard.db.write(job)
+        connection = await self._change(where, "connection", "", name, change, lambda: _no_connection(name))
         return {k: connection[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime")}
 
     async def delete_connection(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -94,15 +96,10 @@ class ConnectionOperations(BusBase):
         where = Where(context.account, context.region)
         name = request["Name"]
 
-        def job(c: Any) -> dict[str, Any]:
-            connection = store.get(c, where.account, where.region, "connection", "", name)
-            if connection is None:
-                raise ResourceNotFoundException(f"Connection '{name}' does not exist.")
-            connection["ConnectionState"] = "DEAUTHORIZED"
-            store.put(c, where.account, where.region, "connection", "", name, connection)
-            return connection
-
-        connection = await self.yard.db.write(job)
+        connection = await self._change(
+            where, "connection", "", name, lambda found: found.update(ConnectionState="DEAUTHORIZED"),
+            lambda: _no_connection(name),
+        )  # fmt: skip
         return {k: connection[k] for k in ("ConnectionArn", "CreationTime", "LastModifiedTime")} | {
             "ConnectionState": "DEAUTHORIZING"
         }
@@ -124,7 +121,7 @@ class ConnectionOperations(BusBase):
     async def _connection(self, where: Where, name: str) -> dict[str, Any]:
         found = await self.yard.db.read(lambda c: store.get(c, where.account, where.region, "connection", "", name))
         if found is None:
-            raise ResourceNotFoundException(f"Connection '{name}' does not exist.")
+            raise _no_connection(name)
         return found
 
     # --- API destinations -------------------------------------------------------------------------
@@ -162,24 +159,13 @@ class ConnectionOperations(BusBase):
         where = Where(context.account, context.region)
         name = request["Name"]
 
-        def job(c: Any) -> dict[str, Any]:
-            found = store.get(c, where.account, where.region, "api-destination", "", name)
-            if found is None:
-                raise ResourceNotFoundException(f"An api-destination '{name}' does not exist.")
-            for key in (
-                "Description",
-                "ConnectionArn",
-                "InvocationEndpoint",
-                "HttpMethod",
-                "InvocationRateLimitPerSecond",
-            ):
+        def change(found: dict[str, Any]) -> None:
+            for key in DESTINATION_SETTINGS:
                 if key in request:
                     found[key] = request[key]
             found["LastModifiedTime"] = self.yard.clock.now()
-            store.put(c, where.account, where.region, "api-destination", "", name, found)
-            return found
 
-        found = await self.yard.db.write(job)
+        found = await self._change(where, "api-destination", "", name, change, lambda: _no_destination(name))
         keys = ("ApiDestinationArn", "ApiDestinationState", "CreationTime", "LastModifiedTime")
         return {k: found[k] for k in keys}
 
@@ -210,7 +196,7 @@ class ConnectionOperations(BusBase):
             lambda c: store.get(c, where.account, where.region, "api-destination", "", name)
         )
         if found is None:
-            raise ResourceNotFoundException(f"An api-destination '{name}' does not exist.")
+            raise _no_destination(name)
         return found
 
     async def destination_and_connection(self, arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -222,6 +208,14 @@ class ConnectionOperations(BusBase):
             where, destination["ConnectionArn"].split(":connection/", 1)[-1].split("/")[0]
         )
         return destination, connection
+
+
+def _no_connection(name: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"Connection '{name}' does not exist.")
+
+
+def _no_destination(name: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"An api-destination '{name}' does not exist.")
 
 
 def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

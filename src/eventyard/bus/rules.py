@@ -125,20 +125,15 @@ class RuleOperations(BusBase):
         for position, target in enumerate(accepted, start=1):
             _check_target(target, position)
 
-        def job(c: Any) -> dict[str, Any]:
-            rule = store.get(c, where.account, where.region, "rule", bus, name)
-            if rule is None:
-                raise rule_not_found(name, bus)
+        def change(rule: dict[str, Any]) -> None:
             targets = {t["Id"]: t for t in rule["Targets"]}
             for target in accepted:
                 targets[target["Id"]] = target
             if len(targets) > MAX_TARGETS_PER_RULE:
                 raise LimitExceededException("The requested resource exceeds the maximum number allowed.")
             rule["Targets"] = list(targets.values())
-            store.put(c, where.account, where.region, "rule", bus, name, rule)
-            return rule
 
-        rule = await self.yard.db.write(job)
+        rule = await self._change(where, "rule", bus, name, change, lambda: rule_not_found(name, bus))
         self.rulebook.changed((where.account, where.region, bus), rule, name)
         return {"FailedEntryCount": 0, "FailedEntries": []}
 
@@ -148,15 +143,10 @@ class RuleOperations(BusBase):
         name = request["Rule"]
         ids = set(request["Ids"])
 
-        def job(c: Any) -> dict[str, Any]:
-            rule = store.get(c, where.account, where.region, "rule", bus, name)
-            if rule is None:
-                raise rule_not_found(name, bus)
+        def change(rule: dict[str, Any]) -> None:
             rule["Targets"] = [t for t in rule["Targets"] if t["Id"] not in ids]
-            store.put(c, where.account, where.region, "rule", bus, name, rule)
-            return rule
 
-        rule = await self.yard.db.write(job)
+        rule = await self._change(where, "rule", bus, name, change, lambda: rule_not_found(name, bus))
         self.rulebook.changed((where.account, where.region, bus), rule, name)
         return {"FailedEntryCount": 0, "FailedEntries": []}
 
@@ -181,17 +171,12 @@ class RuleOperations(BusBase):
         name = request["Name"]
         now = self.yard.clock.now()
 
-        def job(c: Any) -> dict[str, Any]:
-            rule = store.get(c, where.account, where.region, "rule", bus, name)
-            if rule is None:
-                raise rule_not_found(name, bus)
+        def change(rule: dict[str, Any]) -> None:
             if state == "ENABLED" and rule.get("State") == "DISABLED":
                 rule["ScheduleAnchor"] = now  # a rate schedule counts from when it was enabled again
             rule["State"] = state
-            store.put(c, where.account, where.region, "rule", bus, name, rule)
-            return rule
 
-        rule = await self.yard.db.write(job)
+        rule = await self._change(where, "rule", bus, name, change, lambda: rule_not_found(name, bus))
         self.rulebook.changed((where.account, where.region, bus), rule, name)
         self._schedules_changed()
 
