@@ -124,3 +124,13 @@ def test_database_urls_pick_the_store() -> None:
     assert open_database("sqlite:///rel.db").path == "rel.db"  # type: ignore[attr-defined]
     assert open_database("sqlite:////abs/y.db").path == "/abs/y.db"  # type: ignore[attr-defined]
     assert open_database("postgresql://u@h/db?schema=s1").dialect == "postgres"
+
+
+def test_run_sync_reports_a_failing_job_instead_of_hanging(tmp_path: Path) -> None:
+    db = open_database(str(tmp_path / "r.db"))
+    db.start([KV])
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            db.run_sync(lambda c: c.execute("SELECT * FROM no_such_table"))
+    finally:
+        db.stop()

@@ -66,7 +66,7 @@ class BusBase(Service):
         """Read a resource document, let ``change`` edit it (or raise), write it back: one job."""
 
         def job(c: Any) -> dict[str, Any]:
-            found = store.get(c, where.account, where.region, kind, scope, name)
+            found = store.get(c, where.account, where.region, kind, scope, name, for_update=True)
             if found is None:
                 raise missing()
             change(found)

@@ -73,11 +73,25 @@ class Deliverer:
     # --- the loops ----------------------------------------------------------------------------
 
     async def _timer(self) -> None:
-        """Claims due rows (retries, leftovers of a crash, other nodes' work) and sleeps till the next."""
+        """Claims due rows (retries, leftovers of a crash, other nodes' work) and sleeps till the next.
+
+        It claims only while this node's workers keep up (a short ready queue), so no row waits here
+        past its lease; a failing database is logged and retried, never the end of delivery.
+        """
+        while True:
+            try:
+                await self._claim_and_wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivery timer failed; retrying in a second")
+                await asyncio.sleep(1.0)
+
+    async def _claim_and_wait(self) -> None:
         db = self.yard.db
         clock = self.yard.clock
         postgres = db.dialect == "postgres"
-        while True:
+        if self._ready.qsize() < BATCH:
             now = clock.now()
             rows = await db.write(
                 partial(store.claim_due, now=now, lease=LEASE_SECONDS, limit=BATCH, postgres=postgres)
@@ -85,20 +99,19 @@ class Deliverer:
             for row in rows:
                 self._ready.put_nowait(row)
             if len(rows) == BATCH:
-                continue
-            upcoming = await db.read(store.next_due)
-            self._wake.clear()
-            # Wake for the next due row, a notification, or at least every second (other nodes' rows).
-            wait = 1.0 if upcoming is None else max(0.0, min(1.0, upcoming - clock.now()))
-            sleeper = asyncio.ensure_future(clock.sleep(wait))
-            waker = asyncio.ensure_future(self._wake.wait())
-            try:
-                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                sleeper.cancel()
-                waker.cancel()
-            if not getattr(clock, "virtual", False):
-                continue
+                return
+        upcoming = await db.read(store.next_due)
+        self._wake.clear()
+        # Wake for the next due row, a notification, or at least every second (other nodes' rows).
+        wait = 1.0 if upcoming is None else max(0.0, min(1.0, upcoming - clock.now()))
+        sleeper = asyncio.ensure_future(clock.sleep(wait))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+        if getattr(clock, "virtual", False):
             await asyncio.sleep(0.05)  # a virtual clock may not move: don't spin
 
     async def _worker(self) -> None:

@@ -15,6 +15,7 @@ import orjson
 
 from eventyard.bus import store
 from eventyard.bus.base import BusBase
+from eventyard.bus.delivery import LEASE_SECONDS
 from eventyard.bus.errors import ValidationException
 from eventyard.bus.names import Where, bus_name
 from eventyard.bus.patterns import matches, parse_pattern
@@ -25,6 +26,7 @@ from eventyard.service import RequestContext
 
 #: botocore's PutEvents documentation: "the total entry size must be less than 1MB".
 MAX_ENTRIES_SIZE = 1024 * 1024
+MIN_TIME, MAX_TIME = 0.0, 253402300799.0  # 1970-01-01 .. 9999-12-31T23:59:59Z
 REQUIRED_EVENT_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
 
 
@@ -49,6 +51,9 @@ def _entry_problem(entry: dict[str, Any]) -> tuple[str, str] | tuple[None, dict[
     for key in ("Source", "DetailType", "Detail"):
         if not entry.get(key):
             return "InvalidArgument", f"Parameter {key} is not valid. Reason: {key} is a required argument."
+    moment = entry.get("Time")
+    if moment is not None and not MIN_TIME <= moment <= MAX_TIME:  # also NaN and the infinities
+        return "InvalidArgument", "Parameter Time is not valid. Reason: Time is out of range."
     try:
         detail = orjson.loads(entry["Detail"])
     except orjson.JSONDecodeError:
@@ -141,7 +146,7 @@ class EventOperations(BusBase):
             return missing
 
         def job(c: Any) -> list[tuple[Any, ...]]:
-            ids = store.enqueue(c, outbox)
+            ids = store.enqueue(c, outbox, now + LEASE_SECONDS)
             if kept:
                 store.archive(c, kept)
             return [(i, *row[:5], 0, row[5]) for i, row in zip(ids, outbox, strict=True)]

@@ -41,7 +41,7 @@ class RuleOperations(BusBase):
 
         def job(c: Any) -> dict[str, Any]:
             self._require_bus(c, where, bus)
-            old = store.get(c, where.account, where.region, "rule", bus, name)
+            old = store.get(c, where.account, where.region, "rule", bus, name, for_update=True)
             rule = {
                 "Name": name,
                 "Arn": arn,
@@ -58,6 +58,10 @@ class RuleOperations(BusBase):
                 if old and old.get("ScheduleExpression") == schedule
                 else now,
             }
+            if old and old.get("ScheduleExpression") == schedule and "LastFired" in old:
+                rule["LastFired"] = old["LastFired"]  # an update must not fire past times again
+            if old and old.get("State") == "DISABLED" and rule["State"] != "DISABLED":
+                rule["LastFired"] = now  # times that passed while disabled do not fire
             store.put(c, where.account, where.region, "rule", bus, name, rule)
             return rule
 
@@ -174,6 +178,7 @@ class RuleOperations(BusBase):
         def change(rule: dict[str, Any]) -> None:
             if state == "ENABLED" and rule.get("State") == "DISABLED":
                 rule["ScheduleAnchor"] = now  # a rate schedule counts from when it was enabled again
+                rule["LastFired"] = now  # and times that passed while disabled do not fire
             rule["State"] = state
 
         rule = await self._change(where, "rule", bus, name, change, lambda: rule_not_found(name, bus))

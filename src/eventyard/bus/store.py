@@ -15,6 +15,7 @@ Tables (same text for SQLite and PostgreSQL except the id columns):
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
@@ -66,9 +67,15 @@ Document = dict[str, Any]
 # --- resource documents (run inside db jobs) ------------------------------------------------------
 
 
-def get(c: Any, account: str, region: str, kind: str, scope: str, name: str) -> Document | None:
+def get(
+    c: Any, account: str, region: str, kind: str, scope: str, name: str, *, for_update: bool = False
+) -> Document | None:
+    """A resource document; ``for_update`` locks its row on PostgreSQL until the job commits, so a
+    read-modify-write from another node waits instead of overwriting (SQLite has one writer)."""
+    lock = " FOR UPDATE" if for_update and not isinstance(c, sqlite3.Connection) else ""
     row = c.execute(
-        "SELECT body FROM bus_resources WHERE account = ? AND region = ? AND kind = ? AND scope = ? AND name = ?",
+        "SELECT body FROM bus_resources WHERE account = ? AND region = ? AND kind = ? AND scope = ? AND name = ?"
+        + lock,
         (account, region, kind, scope, name),
     ).fetchone()
     return orjson.loads(row[0]) if row else None
@@ -128,15 +135,20 @@ def every(c: Any, kind: str) -> list[tuple[str, str, Document]]:
 # --- the delivery outbox ------------------------------------------------------------------------
 
 
-def enqueue(c: Any, rows: Iterable[tuple[str, str, str, str, str, float, float]]) -> list[int]:
-    """Rows of (account, region, rule_arn, target_id, event_json, ingested_at, due_at) -> their ids."""
+def enqueue(c: Any, rows: Iterable[tuple[str, str, str, str, str, float, float]], leased_until: float) -> list[int]:
+    """Rows of (account, region, rule_arn, target_id, event_json, ingested_at, due_at) -> their ids.
+
+    They are written already leased (``claimed_until``) to the node that wrote them, which delivers
+    them at once: no timer, on this node or another, may claim them meanwhile.
+    """
     ids = []
     for row in rows:
         ids.append(
             c.execute(
-                "INSERT INTO bus_deliveries (account, region, rule_arn, target_id, event, ingested_at, due_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                row,
+                "INSERT INTO bus_deliveries"
+                " (account, region, rule_arn, target_id, event, ingested_at, due_at, claimed_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (*row, leased_until),
             ).fetchone()[0]
         )
     return ids

@@ -97,7 +97,10 @@ class Gateway:
     async def _route(self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str) -> tuple[Reply, str]:
         path: str = scope["path"]
         if path.startswith("/_eventyard/") or path == "/metrics":
-            return await admin.handle(self, scope, headers, body), "admin"
+            try:
+                return await admin.handle(self, scope, headers, body), "admin"
+            except Exception as failure:
+                return json_protocol.error_reply(None, _as_wire_error(failure, "admin")), "admin"
         target = headers.get("x-amz-target")
         if target:
             return await self._target_call(scope, headers, body, target, request_id)

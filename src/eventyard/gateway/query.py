@@ -72,16 +72,29 @@ def read_form(body: bytes, query_string: bytes) -> dict[str, str]:
     return form
 
 
+class _Form:
+    """The flat form and, built once, every dotted prefix of its keys (``A.1.B`` -> ``A``, ``A.1``,
+    ``A.1.B``), so finding a list's items is a set lookup per item, not a scan of the form."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.prefixes: set[str] = set()
+        for key in values:
+            parts = key.split(".")
+            for end in range(1, len(parts) + 1):
+                self.prefixes.add(".".join(parts[:end]))
+
+
 def parse(model: Model, operation: str, form: dict[str, str]) -> dict[str, Any]:
     """Rebuild the operation's request dict from flat ``A.1.B`` form keys, guided by the model."""
     shape = model.operations[operation].input_shape
     if shape is None:
         return {}
     assert isinstance(shape, StructureShape)
-    return _structure(shape, "", form, operation)
+    return _structure(shape, "", _Form(form), operation)
 
 
-def _structure(shape: StructureShape, prefix: str, form: dict[str, str], operation: str) -> dict[str, Any]:
+def _structure(shape: StructureShape, prefix: str, form: _Form, operation: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, member in shape.members.items():
         key = prefix + _element(name, operation, False)
@@ -91,24 +104,24 @@ def _structure(shape: StructureShape, prefix: str, form: dict[str, str], operati
     return out
 
 
-def _indexed(key: str, form: dict[str, str]) -> list[str]:
+def _indexed(key: str, form: _Form) -> list[str]:
     """The item prefixes of a list or map: flattened ``K.1``, ``K.2`` or wrapped ``K.member.1``."""
-    found: list[str] = []
     for wrapper in ("", ".member", ".entry"):
+        found: list[str] = []
         index = 1
-        while any(k == f"{key}{wrapper}.{index}" or k.startswith(f"{key}{wrapper}.{index}.") for k in form):
+        while f"{key}{wrapper}.{index}" in form.prefixes:
             found.append(f"{key}{wrapper}.{index}")
             index += 1
         if found:
             return found
-    return found
+    return []
 
 
-def _value(shape: Shape, key: str, form: dict[str, str], operation: str) -> Any:
+def _value(shape: Shape, key: str, form: _Form, operation: str) -> Any:
     kind = shape.type_name
     if kind == "structure":
         assert isinstance(shape, StructureShape)
-        if not any(k.startswith(key + ".") for k in form):
+        if key not in form.prefixes:
             return None
         return _structure(shape, key + ".", form, operation)
     if kind == "list":
@@ -122,10 +135,10 @@ def _value(shape: Shape, key: str, form: dict[str, str], operation: str) -> Any:
             return None
         key_name, value_name = _map_names(key.rsplit(".", 1)[-1])
         return {
-            form.get(f"{item}.{key_name}", ""): _value(shape.value, f"{item}.{value_name}", form, operation)
+            form.values.get(f"{item}.{key_name}", ""): _value(shape.value, f"{item}.{value_name}", form, operation)
             for item in items
         }
-    raw = form.get(key)
+    raw = form.values.get(key)
     if raw is None:
         return None
     return _scalar(kind, raw, key)

@@ -123,6 +123,10 @@ class MessageStore:
         def job(connection: Any) -> list[tuple[str, str | None]]:
             results: list[tuple[str, str | None]] = []
             rows = []
+            if queue.fifo and self.postgres:
+                # Serialise FIFO sends per queue across nodes before the dedup lookup: two nodes must
+                # not both miss the same deduplication id.
+                connection.execute("SELECT id FROM sqs_queues WHERE id = ? FOR UPDATE", (queue.id,))
             for m in messages:
                 sequence = None
                 if queue.fifo:

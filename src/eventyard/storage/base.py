@@ -157,17 +157,24 @@ class Database:
     def run_sync(self, work: Job[T]) -> T:
         """Run a write job from a thread without an event loop (migrations, tools)."""
         result: list[Any] = []
+        failure: list[BaseException] = []
         done = threading.Event()
 
         async def once() -> None:
             result.append(await self.write(work))
 
         def runner() -> None:
-            asyncio.run(once())
-            done.set()
+            try:
+                asyncio.run(once())
+            except BaseException as error:
+                failure.append(error)
+            finally:
+                done.set()
 
         threading.Thread(target=runner).start()
         done.wait()
+        if failure:
+            raise failure[0]
         return result[0]
 
     # --- the worker thread -----------------------------------------------------------------------
