@@ -33,6 +33,7 @@ log = logging.getLogger("eventyard.bus")
 DEFAULT_RETRY_ATTEMPTS = 185
 DEFAULT_EVENT_AGE = 86_400
 LEASE_SECONDS = 60.0
+MIN_IDLE_WAIT = 0.2  # seconds the timer waits when nothing was claimable
 BATCH = 200
 CONCURRENCY = 16
 WORKER_BATCH = 100  # rows a worker takes at once; rows for one target go out together
@@ -91,6 +92,7 @@ class Deliverer:
         db = self.yard.db
         clock = self.yard.clock
         postgres = db.dialect == "postgres"
+        claimed = 0
         if self._ready.qsize() < BATCH:
             now = clock.now()
             rows = await db.write(
@@ -98,12 +100,17 @@ class Deliverer:
             )
             for row in rows:
                 self._ready.put_nowait(row)
-            if len(rows) == BATCH:
+            claimed = len(rows)
+            if claimed == BATCH:
                 return
         upcoming = await db.read(store.next_due)
         self._wake.clear()
         # Wake for the next due row, a notification, or at least every second (other nodes' rows).
         wait = 1.0 if upcoming is None else max(0.0, min(1.0, upcoming - clock.now()))
+        if claimed == 0:
+            # Rows due now but leased (being delivered) keep next_due in the past: when nothing could
+            # be claimed, wait a little rather than spin on the database.
+            wait = max(wait, MIN_IDLE_WAIT)
         sleeper = asyncio.ensure_future(clock.sleep(wait))
         waker = asyncio.ensure_future(self._wake.wait())
         try:

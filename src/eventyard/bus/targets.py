@@ -8,6 +8,7 @@ stream and function services register their own kinds with :func:`register` when
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -99,16 +100,33 @@ async def to_queue_in_batches(
     """SendMessageBatch, ten at a time (SQS's limit); a failed entry fails its event alone."""
     url = _queue_url(yard, target["Arn"])
     context = context_of(yard, target["Arn"])
-    errors: list[Any] = []
-    for start in range(0, len(items), 10):
-        chunk = items[start : start + 10]
+
+    async def send(chunk: list[tuple[str, dict[str, Any]]]) -> list[Any]:
         entries = [{"Id": str(i), **_queue_message(target, payload, event)} for i, (payload, event) in enumerate(chunk)]
         request = {"QueueUrl": url, "Entries": entries}
         result = await yard.call("sqs", "SendMessageBatch", request, context, trusted=True)
         failed = {f["Id"]: f for f in result.get("Failed", [])}
-        for i in range(len(chunk)):
-            entry = failed.get(str(i))
-            errors.append(None if entry is None else ClientError(entry.get("Message", ""), code=entry["Code"]))
+        return [
+            None
+            if str(i) not in failed
+            else ClientError(failed[str(i)].get("Message", ""), code=failed[str(i)]["Code"])
+            for i in range(len(chunk))
+        ]
+
+    chunks = [items[start : start + 10] for start in range(0, len(items), 10)]
+    outcomes: list[Any]
+    if target["Arn"].endswith(".fifo"):  # one after another: the queue keeps the events' order
+        outcomes = []
+        for chunk in chunks:
+            try:
+                outcomes.append(await send(chunk))
+            except Exception as error:
+                outcomes.append(error)
+    else:  # together, so their writes share one group commit
+        outcomes = await asyncio.gather(*(send(chunk) for chunk in chunks), return_exceptions=True)
+    errors: list[Any] = []
+    for chunk, outcome in zip(chunks, outcomes, strict=True):
+        errors += [outcome] * len(chunk) if isinstance(outcome, BaseException) else outcome
     return errors
 
 
