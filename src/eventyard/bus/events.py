@@ -9,6 +9,7 @@ never blocks PutEvents.
 from __future__ import annotations
 
 import datetime as _dt
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -30,8 +31,14 @@ MIN_TIME, MAX_TIME = 0.0, 253402300799.0  # 1970-01-01 .. 9999-12-31T23:59:59Z
 REQUIRED_EVENT_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
 
 
+@lru_cache(maxsize=4096)
+def _iso_second(second: int) -> str:
+    return _dt.datetime.fromtimestamp(second, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def iso_time(epoch: float) -> str:
-    return _dt.datetime.fromtimestamp(epoch, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Event time as EventBridge writes it (whole seconds, UTC); most events of a burst share a second."""
+    return _iso_second(int(epoch))  # PutEvents accepts no time before 1970 (see MIN_TIME)
 
 
 def _epoch(iso: str) -> float:
