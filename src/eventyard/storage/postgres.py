@@ -53,6 +53,9 @@ class PostgresDatabase(Database):
             connection.execute(f'SET search_path TO "{self.schema}"')
         return _Translating(connection)
 
+    def _alive(self, connection: Any) -> bool:
+        return not connection.raw.closed and not connection.raw.broken
+
     def _begin(self, connection: Any) -> None:
         connection.execute("BEGIN")
 
