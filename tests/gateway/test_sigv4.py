@@ -70,3 +70,42 @@ def test_unknown_keys_and_unsigned_requests_are_refused_when_verifying() -> None
 
 def test_without_verification_anything_goes() -> None:
     check_signature(Authenticator(), None, "POST", "/", "", {}, b"")
+
+
+def test_a_signature_older_than_fifteen_minutes_has_expired() -> None:
+    auth = Authenticator(keys={"AKIDTEAM": Key("topsecret")}, verify=True)
+    headers, body = signed("AKIDTEAM", "topsecret")
+    credential = parse_authorization(headers["authorization"])
+    import calendar
+    import time
+
+    signed_at = calendar.timegm(time.strptime(headers["x-amz-date"], "%Y%m%dT%H%M%SZ"))
+    check_signature(auth, credential, "POST", "/", "", headers, body, now=signed_at + 14 * 60)
+    with pytest.raises(InvalidSignatureException) as caught:
+        check_signature(auth, credential, "POST", "/", "", headers, body, now=signed_at + 16 * 60)
+    assert caught.value.message.startswith(f"Signature expired: {headers['x-amz-date']} is now earlier than ")
+
+
+def test_a_declared_payload_hash_must_match_the_body() -> None:
+    auth = Authenticator(keys={"AKIDTEAM": Key("topsecret")}, verify=True)
+    headers, body = signed("AKIDTEAM", "topsecret")
+    headers["x-amz-content-sha256"] = "0" * 64
+    with pytest.raises(InvalidSignatureException):
+        check_signature(auth, parse_authorization(headers["authorization"]), "POST", "/", "", headers, body)
+
+
+def test_a_presigned_url_verifies_with_its_query_date() -> None:
+    from urllib.parse import urlsplit
+
+    from botocore.auth import SigV4QueryAuth
+
+    from eventyard.gateway.sigv4 import parse_presigned
+
+    request = AWSRequest(method="GET", url="http://127.0.0.1:4566/?Action=ListQueues", headers={})
+    SigV4QueryAuth(Credentials("AKIDTEAM", "topsecret"), "sqs", "us-east-1", expires=300).add_auth(request)
+    parts = urlsplit(request.url)
+    from urllib.parse import parse_qsl
+
+    query = dict(parse_qsl(parts.query))
+    auth = Authenticator(keys={"AKIDTEAM": Key("topsecret")}, verify=True)
+    check_signature(auth, parse_presigned(query), "GET", "/", parts.query, {"host": "127.0.0.1:4566"}, b"")

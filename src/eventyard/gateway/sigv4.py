@@ -8,8 +8,10 @@ every signature is verified.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote
 
@@ -114,6 +116,14 @@ def canonical_request(
     )
 
 
+#: AWS refuses a signature whose time is more than this far from its own clock.
+MAX_SKEW = 15 * 60
+
+
+def _stamp(epoch: float) -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch))
+
+
 def check_signature(
     auth: Authenticator,
     credential: Credential | None,
@@ -122,8 +132,13 @@ def check_signature(
     query_string: str,
     headers: dict[str, str],
     body: bytes,
+    *,
+    now: float | None = None,
 ) -> None:
-    """Raise AWS's 403 errors unless the request is signed by a known key (only when ``verify``)."""
+    """Raise AWS's 403 errors unless the request is signed by a known key (only when ``verify``).
+
+    Signatures are about real time, whatever clock the yard runs on: ``now`` defaults to wall time.
+    """
     if not auth.verify:
         return
     if credential is None:
@@ -131,7 +146,12 @@ def check_signature(
     key = auth.keys.get(credential.access_key)
     if key is None:
         raise UnrecognizedClientException("The security token included in the request is invalid.")
-    amz_date = headers.get("x-amz-date", "")
+    query = dict(parse_qsl(query_string, keep_blank_values=True))
+    amz_date = headers.get("x-amz-date") or query.get("X-Amz-Date", "")
+    _check_time(amz_date, time.time() if now is None else now)
+    declared = headers.get("x-amz-content-sha256")
+    if declared and declared != "UNSIGNED-PAYLOAD" and declared != hashlib.sha256(body).hexdigest():
+        raise InvalidSignatureException("The provided 'x-amz-content-sha256' header does not match what was computed.")
     request = canonical_request(method, path, query_string, headers, credential.signed_headers, body)
     to_sign = "\n".join([ALGORITHM, amz_date, credential.scope, hashlib.sha256(request.encode()).hexdigest()])
     expected = hmac.new(_signing_key(key.secret, credential), to_sign.encode(), hashlib.sha256).hexdigest()
@@ -139,4 +159,20 @@ def check_signature(
         raise InvalidSignatureException(
             "The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+        )
+
+
+def _check_time(amz_date: str, now: float) -> None:
+    try:
+        signed_at = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
+    except ValueError:
+        raise MissingAuthenticationToken("Missing Authentication Token")
+    if signed_at < now - MAX_SKEW:
+        raise InvalidSignatureException(
+            f"Signature expired: {amz_date} is now earlier than {_stamp(now - MAX_SKEW)} ({_stamp(now)} - 15 min.)"
+        )
+    if signed_at > now + MAX_SKEW:
+        later = _stamp(now + MAX_SKEW)
+        raise InvalidSignatureException(
+            f"Signature not yet current: {amz_date} is still later than {later} ({_stamp(now)} + 15 min.)"
         )
