@@ -167,6 +167,10 @@ def claim_due(c: Any, now: float, lease: float, limit: int, postgres: bool) -> l
     )
 
 
+def release_leases(c: Any) -> None:
+    c.execute("UPDATE bus_deliveries SET claimed_until = 0 WHERE claimed_until > 0")
+
+
 def next_due(c: Any) -> float | None:
     row = c.execute("SELECT min(due_at) FROM bus_deliveries").fetchone()
     return row[0] if row and row[0] is not None else None
