@@ -22,7 +22,7 @@ from eventyard.bus.names import Where, bus_name
 from eventyard.bus.patterns import matches, parse_pattern
 from eventyard.bus.rulebook import Book
 from eventyard.errors import EventyardError
-from eventyard.ids import new_uuid
+from eventyard.ids import new_id
 from eventyard.service import RequestContext
 
 #: botocore's PutEvents documentation: "the total entry size must be less than 1MB".
@@ -87,7 +87,7 @@ class EventOperations(BusBase):
             assert isinstance(outcome, dict)
             event = {
                 "version": "0",
-                "id": new_uuid(),
+                "id": new_id(),
                 "detail-type": entry["DetailType"],
                 "source": entry["Source"],
                 "account": where.account,

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from eventyard.ids import new_uuid, random_hex
+from eventyard.ids import new_id, random_hex
 from eventyard.queues.store import Queue, dumps
 from eventyard.storage.base import Database
 
@@ -84,7 +84,7 @@ def _nonce() -> str:
 
 
 def new_message_id() -> str:
-    return new_uuid()
+    return new_id()
 
 
 def _sequence(connection: Any, queue_id: int) -> str:

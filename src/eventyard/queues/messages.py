@@ -63,6 +63,8 @@ def check_body(body: Any) -> str:
     if body is None or body == "":
         raise MissingParameter("The request must contain the parameter MessageBody.")
     text = str(body)
+    if text.isascii() and text.isprintable():  # the usual body: nothing outside the allowed set
+        return text
     if _INVALID_BODY_CHARACTER.search(text):
         raise InvalidMessageContents(
             "Invalid characters found. Valid characters are #x9 | #xA | #xD | #x20 to #xD7FF | "
