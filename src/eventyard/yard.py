@@ -51,6 +51,7 @@ class Yard:
             if cls is not None:
                 self.services[name] = cls(self)
         self._started = False
+        self._methods: dict[tuple[str, str], Any] = {}
 
     @property
     def durable(self) -> bool:
@@ -104,11 +105,13 @@ class Yard:
         """
         from eventyard.gateway.models import model_for
 
-        target = self.services[service]
-        method = target.operation(operation)
         model = model_for(service)
-        if method is None or operation not in model.operations:
-            raise UnknownOperationException(f"Operation {operation} is not supported.")
+        method = self._methods.get((service, operation))
+        if method is None:
+            method = self.services[service].operation(operation)
+            if method is None or operation not in model.operations:
+                raise UnknownOperationException(f"Operation {operation} is not supported.")
+            self._methods[(service, operation)] = method
         return await method(context, request if trusted else model.validate(operation, request))
 
 

@@ -153,10 +153,10 @@ class EventOperations(BusBase):
             return missing
 
         def job(c: Any) -> list[tuple[Any, ...]]:
-            ids = store.enqueue(c, outbox, now + LEASE_SECONDS)
+            rows = store.enqueue(c, outbox, now + LEASE_SECONDS)
             if kept:
                 store.archive(c, kept)
-            return [(i, *row[:5], 0, row[5]) for i, row in zip(ids, outbox, strict=True)]
+            return rows
 
         rows = await self.yard.db.write(job)
         self.deliverer.notify(rows)

@@ -105,8 +105,7 @@ class Scheduler:
             current["LastFired"] = due
             store.put(c, account, region, "rule", DEFAULT_BUS, rule["Name"], current)
             rows = [(account, region, rule["Arn"], t["Id"], text, now, now) for t in current["Targets"]]
-            ids = store.enqueue(c, rows, now + LEASE_SECONDS)
-            return [(i, *row[:5], 0, row[5]) for i, row in zip(ids, rows, strict=True)]
+            return store.enqueue(c, rows, now + LEASE_SECONDS)
 
         delivered = await self.yard.db.write(job)
         if delivered is None:

@@ -135,23 +135,31 @@ def every(c: Any, kind: str) -> list[tuple[str, str, Document]]:
 # --- the delivery outbox ------------------------------------------------------------------------
 
 
-def enqueue(c: Any, rows: Iterable[tuple[str, str, str, str, str, float, float]], leased_until: float) -> list[int]:
-    """Rows of (account, region, rule_arn, target_id, event_json, ingested_at, due_at) -> their ids.
+def enqueue(
+    c: Any, rows: list[tuple[str, str, str, str, str, float, float]], leased_until: float
+) -> list[tuple[Any, ...]]:
+    """Insert outbox rows of (account, region, rule_arn, target_id, event_json, ingested_at, due_at).
 
     They are written already leased (``claimed_until``) to the node that wrote them, which delivers
-    them at once: no timer, on this node or another, may claim them meanwhile.
+    them at once: no timer, on this node or another, may claim them meanwhile. Returns the rows as
+    the delivery engine takes them (id first), from one multi-row INSERT per hundred rows.
     """
-    ids = []
-    for row in rows:
-        ids.append(
-            c.execute(
-                "INSERT INTO bus_deliveries"
-                " (account, region, rule_arn, target_id, event, ingested_at, due_at, claimed_until)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (*row, leased_until),
-            ).fetchone()[0]
-        )
-    return ids
+    stored: list[tuple[Any, ...]] = []
+    for start in range(0, len(rows), 100):
+        chunk = rows[start : start + 100]
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+        params = [value for row in chunk for value in (*row, leased_until)]
+        stored += c.execute(
+            "INSERT INTO bus_deliveries"
+            " (account, region, rule_arn, target_id, event, ingested_at, due_at, claimed_until)"
+            f" VALUES {values} RETURNING {_DELIVERY_COLUMNS}",
+            params,
+        ).fetchall()
+    return stored
+
+
+#: A delivery row as the engine handles it.
+_DELIVERY_COLUMNS = "id, account, region, rule_arn, target_id, event, attempts, ingested_at"
 
 
 def claim_due(c: Any, now: float, lease: float, limit: int, postgres: bool) -> list[tuple[Any, ...]]:
@@ -161,7 +169,7 @@ def claim_due(c: Any, now: float, lease: float, limit: int, postgres: bool) -> l
         c.execute(
             "UPDATE bus_deliveries SET claimed_until = ? WHERE id IN ("
             f" SELECT id FROM bus_deliveries WHERE due_at <= ? AND claimed_until <= ? ORDER BY due_at LIMIT ?{lock})"
-            " RETURNING id, account, region, rule_arn, target_id, event, attempts, ingested_at",
+            f" RETURNING {_DELIVERY_COLUMNS}",
             (now + lease, now, now, limit),
         ).fetchall()
     )
