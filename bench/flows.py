@@ -41,7 +41,7 @@ Flow = Callable[[Connection, int], Awaitable[int]]  # one step on a lane -> unit
 
 
 def run_flow(
-    endpoint: str, flow_name: str, args: dict[str, Any], *, seconds: float, connections: int = 16
+    endpoint: str, flow_name: str, args: dict[str, Any], *, seconds: float, connections: int = 32
 ) -> LoadResult:
     context = get_context("spawn")
     with context.Pool(1) as pool:

@@ -102,6 +102,6 @@ def _table(results: dict[str, dict[str, float]]) -> str:
         ratios = [f"{ours / results[p][operation]:.2f}x" if results[p].get(operation) else "n/a" for p in peers]
         lines.append(f"| {operation} | {ours:,.0f} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
     return "\n".join(lines) + (
-        "\n\n(messages per second; 32 connections from wrk for sends, 16 asyncio lanes for the receive flows;"
+        "\n\n(messages per second; 32 connections from wrk for sends, 32 asyncio lanes for the receive flows;"
         " the backlog rows run on a queue first filled to 100,000 messages and then grown by the send rows)"
     )
