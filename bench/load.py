@@ -147,7 +147,9 @@ async def _drive(endpoint: str, request: Request, seconds: float, connections: i
 
 
 def boto3_load(call: Any, *, processes: int = 4, seconds: float = 5.0) -> LoadResult:
-    """``call(client_factory) -> callable`` run in a loop in several processes: the figure a user sees."""
+    """``call() -> step`` (picklable, e.g. a partial of a module-level function) builds a step that
+    does one unit of work with boto3 and returns how many units it did; steps run in a loop in
+    several processes: the figure a user sees."""
     context = get_context("spawn")
     with context.Pool(processes) as pool:
         results = pool.starmap(_boto3_worker, [(call, seconds)] * processes)
@@ -160,8 +162,7 @@ def _boto3_worker(call: Any, seconds: float) -> tuple[int, float, int]:
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
         try:
-            step()
+            count += step()
         except Exception:
             errors += 1
-        count += 1
     return count, time.perf_counter() - started, errors

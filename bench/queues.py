@@ -8,13 +8,14 @@ messages per second; the table gives Eventyard's ratio to each peer.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
 from bench.flows import run_flow
-from bench.load import Request, run_load
+from bench.load import Request, boto3_load, run_load
 from bench.servers import Running, eventyard, peer
 
 BACKLOG = 100_000
@@ -42,6 +43,49 @@ def _send_request(url: str) -> Request:
 def _batch_request(url: str) -> Request:
     entries = [{"Id": str(i), "MessageBody": "x" * 200} for i in range(10)]
     return Request("AmazonSQS.SendMessageBatch", [json.dumps({"QueueUrl": url, "Entries": entries}).encode()])
+
+
+def _boto3_sender(endpoint: str, url: str, batch: bool) -> Any:
+    client = _client(endpoint)
+    entries = [{"Id": str(i), "MessageBody": "x" * 200} for i in range(10)]
+
+    def step() -> int:
+        if batch:
+            client.send_message_batch(QueueUrl=url, Entries=entries)
+            return 10
+        client.send_message(QueueUrl=url, MessageBody="x" * 200)
+        return 1
+
+    return step
+
+
+def _boto3_consumer(endpoint: str, url: str) -> Any:
+    client = _client(endpoint)
+
+    def step() -> int:
+        messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if messages:
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+            client.delete_message_batch(QueueUrl=url, Entries=entries)
+        return len(messages)
+
+    return step
+
+
+def _measure_boto3(server: Running, seconds: float) -> dict[str, float]:
+    """The figure a user sees: boto3 from four processes (a boto3 call costs ~1 ms of client CPU)."""
+    url = _client(server.endpoint).create_queue(QueueName="bench-boto3")["QueueUrl"]
+    return {
+        "boto3 x4 processes: SendMessage": boto3_load(
+            partial(_boto3_sender, server.endpoint, url, False), seconds=seconds
+        ).rate,
+        "boto3 x4 processes: SendMessageBatch, msgs": boto3_load(
+            partial(_boto3_sender, server.endpoint, url, True), seconds=seconds
+        ).rate,
+        "boto3 x4 processes: Receive+DeleteBatch, msgs": boto3_load(
+            partial(_boto3_consumer, server.endpoint, url), seconds=seconds
+        ).rate,
+    }
 
 
 def _measure(server: Running, seconds: float, backlog: int) -> dict[str, float]:
@@ -81,6 +125,7 @@ def run(quick: bool = False) -> str:
         try:
             figures = _measure(server, seconds, 0)
             figures |= _measure(server, seconds, backlog)
+            figures |= _measure_boto3(server, seconds)
             results[name] = figures
         finally:
             server.stop()
