@@ -152,11 +152,13 @@ class Deliverer:
             return
         rule, target = found
         items: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = []
+        # Without Input, InputPath or InputTransformer the payload is the event as stored: no re-encoding.
+        whole_event = all(target.get(key) is None for key in ("Input", "InputPath", "InputTransformer"))
         for row in rows:
             event = orjson.loads(row[5])
             context = {"rule_arn": rule_arn, "rule_name": rule["Name"], "ingestion_time": row[7]}
             try:
-                payload = target_input(event, target, context=context)
+                payload = row[5] if whole_event else target_input(event, target, context=context)
             except Exception as problem:
                 await self._failed(row, rule, target, row[5], problem)
                 continue
