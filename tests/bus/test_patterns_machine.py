@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from eventyard.bus.patterns import matches, parse_pattern
 from eventyard.bus.patterns.flatten import flatten_event
-from eventyard.bus.patterns.interest import flatten_interesting, float_key, interest_tree, keyed
+from eventyard.bus.patterns.interest import first_hit, flatten_interesting, float_key, interest_tree, keyed
 from eventyard.bus.patterns.machine import RuleMachine
 from eventyard.bus.patterns.reader import compile_reader
 from eventyard.bus.patterns.values import number_key
@@ -275,3 +275,49 @@ def test_exact_values_beside_one_other_kind_of_matcher_are_both_found() -> None:
     assert alone.match({"detail": {"p": "abc", "s": "abc"}}) == {"p", "q", "s", "t"}
     assert alone.match({"detail": {"p": "abd", "s": "xbc"}}) == {"q", "t"}
     assert "q" in alone and "x" not in alone
+
+
+def test_first_hit_stops_at_the_first_accepted_leaf_and_otherwise_keys_them_all() -> None:
+    polygon = [[[-1.5, 2.0, 0.0], [3.25, 2.0, 0.0], [-1.5, 2.0, 0.0]]]
+    negative = first_hit(polygon, lambda key: ["below"] if type(key) is int and key < 0 else None)
+    assert negative == (["below"], [float_key(-1.5)])
+    refused, keys = first_hit(polygon, lambda key: None)
+    assert not refused
+    assert keys == keyed(polygon)  # repeated floats are keyed once but listed every time
+
+
+def test_an_array_read_in_part_at_one_state_is_read_in_full_at_another() -> None:
+    machine = _machine(
+        negative='{"x": [{"numeric": ["<", 0]}]}',
+        large_of_k='{"s": ["k"], "x": [{"numeric": [">", 5]}]}',
+    )
+    event = {"s": "k", "x": [-1.5, 2.5, 7.25]}
+    assert machine.match(event) == {"negative", "large_of_k"}
+    assert machine.match({"s": "k", "x": [1.5, 7.25]}) == {"large_of_k"}
+    assert machine.match({"s": "k", "x": []}) == set()
+    assert machine.match({"s": "j", "x": [[-2.0], 9.0]}) == {"negative"}
+
+
+def test_root_steps_compiled_between_changes_follow_every_add_and_remove() -> None:
+    machine = _machine(exact='{"source": ["aws.ec2"]}')
+    assert machine.match(EC2) == {"exact"}
+    machine.add("prefix", parse_pattern('{"source": [{"prefix": "aws."}]}'))  # root lookup becomes exact-or-prefix
+    assert machine.match(EC2) == {"exact", "prefix"}
+    machine.add("absent", parse_pattern('{"region": [{"exists": false}]}'))  # the root becomes special
+    assert machine.match(EC2) == {"exact", "prefix", "absent"}
+    machine.remove("absent")
+    machine.remove("exact")
+    assert machine.match(EC2) == {"prefix"}
+    assert machine.match({"source": ["x", "aws.s3"], "detail": {}}) == {"prefix"}
+    machine.remove("prefix")
+    assert machine.match(EC2) == set()
+
+
+def test_a_path_with_only_empty_arrays_counts_as_absent_beside_arrays_of_objects() -> None:
+    machine = _machine(
+        x_without_b='{"detail": {"items": {"x": [""]}, "b": [{"exists": false}]}}',
+        y='{"detail": {"items": {"y": [""]}}}',  # two paths below items: array elements are told apart
+    )
+    event = {"detail": {"b": [], "items": [{"x": ""}]}}
+    assert machine.match(event) == {"x_without_b"}
+    assert machine.match({"detail": {"b": [1], "items": [{"x": ""}]}}) == set()

@@ -83,6 +83,7 @@ class FieldIndex:
     __slots__ = (
         "any_leaf",
         "anything_but",
+        "conditions",
         "count",
         "exact",
         "ignore_case",
@@ -107,6 +108,7 @@ class FieldIndex:
 
     def __init__(self) -> None:
         self.count = 0
+        self.conditions = 0  # conditions (so distinct next states) here; kept by the machine
         self.repeats = 0  # states here whose condition has several matchers (targets may list them twice)
         self.only_exact = True  # every matcher here is an exact value: one dict lookup answers
         self.exact: dict[LeafKey, list[State]] = {}

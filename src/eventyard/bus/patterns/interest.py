@@ -20,7 +20,8 @@ Keys of an event object that contain a dot read as nesting (``{"a.b": 1}`` is th
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from eventyard.bus.patterns.flatten import Membership
 from eventyard.bus.patterns.values import FIVE_BILLION, SCALE, LeafKey, leaf_key, number_key
@@ -89,6 +90,49 @@ def _key_into(items: list, keys: list[LeafKey]) -> None:
             keys.append(value * SCALE if -FIVE_BILLION <= value <= FIVE_BILLION else number_key(value))
         elif kind is not dict:  # an object where a leaf is expected holds nothing of interest
             keys.append(leaf_key(value))  # type: ignore[arg-type]
+
+
+def first_hit(items: list, lookup: Callable[[LeafKey], Any]) -> tuple[Any, list[LeafKey]]:
+    """Key the leaves of ``items`` (as ``keyed``) one at a time, stopping at the first that ``lookup`` accepts.
+
+    For a step that leads to a single state, one accepted leaf is all it needs to know: a polygon's
+    coordinates are mostly decided by their first number. Returns ``(hit, keys so far)``; ``hit`` is
+    falsy exactly when every leaf was keyed (``keys`` is then what ``keyed`` returns).
+    """
+    keys: list[LeafKey] = []
+    return _scan(items, lookup, keys, {}), keys
+
+
+def _scan(items: list, lookup: Callable[[LeafKey], Any], keys: list[LeafKey], floats: dict[float, LeafKey]) -> Any:
+    # ``floats``: the keys of floats already looked up (and refused) in this scan; a polygon's first
+    # point repeats as its last, and its altitudes are all 0.0, so most coordinates are seen twice
+    for value in items:
+        kind = type(value)
+        if kind is list:
+            hit = _scan(value, lookup, keys, floats)
+            if hit:
+                return hit
+            continue
+        if kind is float:
+            known = floats.get(value)
+            if known is not None:
+                keys.append(known)
+                continue
+            key: LeafKey = float_key(value)
+            floats[value] = key
+        elif kind is str:
+            key = value
+        elif kind is int:
+            key = value * SCALE if -FIVE_BILLION <= value <= FIVE_BILLION else number_key(value)
+        elif kind is dict:
+            continue
+        else:
+            key = leaf_key(value)  # type: ignore[assignment]  # neither list nor dict: a leaf
+        keys.append(key)
+        hit = lookup(key)
+        if hit:
+            return hit
+    return None
 
 
 def float_key(value: float) -> LeafKey:

@@ -20,7 +20,10 @@ short: events are read by a reader compiled for the paths in use (``reader``, fa
 ``interest.flatten_interesting``); floats and arrays are keyed only if a step reads them; each state
 keeps its steps as ready-made ``(path, lookup, reach, repeats)`` tuples, where ``lookup`` is the
 cheapest call that answers for what its index holds (often ``dict.get`` itself); and only states
-flagged ``special`` (rules end there, absence steps, many steps) get a closer look.
+flagged ``special`` (rules end there, absence steps, many steps) get a closer look. The root's steps,
+which every event takes, are compiled into one straight-line function, recompiled at the next match
+after they change (``reader.compile_first_level``). An array or float read by a step that leads to a
+single state is keyed one leaf at a time, up to the first leaf accepted (``interest.first_hit``).
 
 Adding or removing a rule touches only its own chains: states are reference-counted and pruned when
 no branch passes through them any more; only a changed field's range index is rebuilt, lazily, and
@@ -29,12 +32,12 @@ the reader is recompiled at the next match only when the set of paths in use cha
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from eventyard.bus.patterns.flatten import Membership
 from eventyard.bus.patterns.index import FieldIndex
-from eventyard.bus.patterns.interest import Interest, flatten_interesting, interest_tree, keyed
+from eventyard.bus.patterns.interest import Interest, first_hit, flatten_interesting, interest_tree, keyed
 from eventyard.bus.patterns.model import (
     AnythingBut,
     AnythingButIgnoreCase,
@@ -50,7 +53,7 @@ from eventyard.bus.patterns.model import (
     Numeric,
     Pattern,
 )
-from eventyard.bus.patterns.reader import Reader, compile_reader
+from eventyard.bus.patterns.reader import FirstLevel, Reader, compile_first_level, compile_reader
 
 RuleId = Hashable
 
@@ -64,8 +67,9 @@ class State:
         # Most states are ends (rules only) or links (one step, one child): the dicts a state does
         # not need stay the shared, never-changed ``_NOTHING`` until something is put in them.
         self.fields: dict[str, FieldIndex] = _NOTHING  # value steps, by field path
-        # the same, as matching uses them: (path, lookup of one key, lookup of several keys, repeats)
-        self.steps: tuple[tuple[str, Any, Any, int], ...] = ()
+        # the same, as matching uses them: (path, lookup of one key, lookup of several keys, repeats,
+        # whether the step leads to a single state)
+        self.steps: tuple[tuple[str, Any, Any, int, bool], ...] = ()
         self.absent: dict[str, list[State]] = _NOTHING  # steps taken when the event has no leaf at a path
         self.children: dict[Condition, State] = _NOTHING
         self.rules: dict[RuleId, int] = _NOTHING  # rule -> number of its branches ending here
@@ -74,7 +78,10 @@ class State:
 
     def settle(self) -> None:
         """Refresh what matching reads (``steps``, ``special``) after a change."""
-        self.steps = tuple((path, index.lookup, index.reach, index.repeats) for path, index in self.fields.items())
+        self.steps = tuple(
+            (path, index.lookup, index.reach, index.repeats, index.conditions == 1)
+            for path, index in self.fields.items()
+        )
         self.special = bool(self.rules or self.absent or len(self.steps) > _FEW_STEPS)
 
 
@@ -115,6 +122,9 @@ class RuleMachine:
         self._interest = Interest()
         self._reader: Reader | None = None
         self._reader_stale = False
+        # the root's steps as one compiled function (see ``compile_first_level``), for these steps
+        self._first: FirstLevel | None = None
+        self._first_steps: tuple = ()
 
     def __len__(self) -> int:
         return len(self._chains)
@@ -218,6 +228,7 @@ class RuleMachine:
             (index.add if adding else index.remove)(matcher, child)
         if len(values) > 1:
             index.repeats += 1 if adding else -1
+        index.conditions += 1 if adding else -1
         if not index.count:
             del parent.fields[path]
         parent.settle()
@@ -239,11 +250,19 @@ class RuleMachine:
         # visiting each reached state once needs no global "seen" set: only a step that can yield a
         # state twice (several leaves, or several matchers of one condition) removes duplicates.
         matched: set[RuleId] = set()
-        todo = [self._root]
+        todo: list[State] = []
         pop, push_all, get = todo.pop, todo.extend, fields.get
+        root = self._root
+        if root.steps is not self._first_steps:
+            self._first_steps = root.steps
+            self._first = None if root.special else compile_first_level(root.steps, take_pending)
+        if self._first is not None:
+            self._first(fields, pending, push_all)
+        else:
+            todo.append(root)
         while todo:
             state = pop()
-            steps: Sequence[tuple[str, Any, Any, int]] = state.steps
+            steps: Sequence[tuple[str, Any, Any, int, bool]] = state.steps
             if state.special:
                 if state.rules:
                     matched.update(state.rules)
@@ -259,15 +278,12 @@ class RuleMachine:
                         push_all(targets)
                 if len(steps) > _FEW_STEPS and len(steps) > len(fields) + len(pending):
                     steps = _present_steps(state, fields, pending)
-            for path, lookup, reach, repeats in steps:
+            for path, lookup, reach, repeats, single in steps:
                 keys = get(path)
                 if keys is None:
-                    if not pending or path not in pending:
-                        continue
-                    keys = keyed(pending.pop(path))
-                    if not keys:
-                        continue  # only empty arrays: the path has no leaf after all
-                    fields[path] = keys
+                    if pending and path in pending:
+                        take_pending(path, lookup, reach, repeats, single, fields, pending, push_all)
+                    continue
                 if type(keys) is not list:  # one leaf, as the reader stores it
                     hit = lookup(keys)
                     if hit:
@@ -281,13 +297,47 @@ class RuleMachine:
         return matched
 
 
-def _present_steps(state: State, fields: dict[str, Any], pending: dict[str, list]) -> list[tuple[str, Any, Any, int]]:
+def take_pending(
+    path: str,
+    lookup: Any,
+    reach: Any,
+    repeats: int,
+    single: bool,
+    fields: dict[str, Any],
+    pending: dict[str, list],
+    push_all: Callable[[Iterable[State]], None],
+) -> None:
+    """One step on a path whose leaves were set aside raw (floats, arrays): key them, as few as needed."""
+    if single:  # one leaf accepted is enough: stop keying there (the leaves stay pending for others)
+        hit, keys = first_hit(pending[path], lookup)
+        if hit:
+            push_all(hit[:1])
+            return
+        del pending[path]
+        if keys:
+            fields[path] = keys
+        return
+    keys = keyed(pending.pop(path))
+    if not keys:
+        return  # only empty arrays: the path has no leaf after all
+    fields[path] = keys
+    if len(keys) == 1:
+        hit = lookup(keys[0])
+        if hit:
+            push_all(set(hit) if repeats else hit)
+    else:
+        push_all(reach(keys))
+
+
+def _present_steps(
+    state: State, fields: dict[str, Any], pending: dict[str, list]
+) -> list[tuple[str, Any, Any, int, bool]]:
     """The steps of ``state`` on paths the event has, found from the event's side (it has fewer paths)."""
     present = []
     for path in (*fields, *pending):
         index = state.fields.get(path)
         if index is not None:
-            present.append((path, index.lookup, index.reach, index.repeats))
+            present.append((path, index.lookup, index.reach, index.repeats, index.conditions == 1))
     return present
 
 
@@ -325,7 +375,7 @@ def match_with_arrays(root: State, fields: dict[str, list], memberships: dict[st
                         seen.add(marker)
                         todo.append((target, now))
         for path, targets in state.absent.items():
-            if path not in fields:
+            if not fields.get(path):  # only empty arrays there: keyed to no leaf, so absent
                 for target in targets:
                     marker = (target, frozenset(used.items()))
                     if marker not in seen:

@@ -1,5 +1,7 @@
 """A straight-line reader for the common shape of event, compiled from the ``Interest`` tree.
 
+(The machine's first level, its root steps, is compiled the same way: ``compile_first_level``.)
+
 Flattening is a large share of matching an event, and most of its cost in Python is the walk
 itself: a call per object, a loop over the keys of interest. For a given set of paths, the walk is
 always the same sequence of ``dict.get`` calls, so we write it out once as Python source and compile
@@ -30,7 +32,7 @@ dominated by the event anyway).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from eventyard.bus.patterns.interest import Interest
@@ -104,3 +106,56 @@ def _leaf(path: str, value: str, pad: str, lines: list[str]) -> None:
             f"{pad}elif {kind} is not dict: fields[{path!r}] = leaf_key({value})",
         ]
     )
+
+
+# first(fields, pending, push_all): pushes the states the root's steps reach (see compile_first_level)
+FirstLevel = Callable[[dict[str, Any], dict[str, list], Callable[[Iterable[Any]], None]], None]
+_MAX_FIRST_STEPS = 200
+
+
+def compile_first_level(
+    steps: tuple[tuple[str, Any, Any, int, bool], ...], take_pending: Callable
+) -> FirstLevel | None:
+    """The root's ``steps`` as one straight-line function ``first(fields, pending, push_all)``.
+
+    Every event takes every root step, and at the root a rule set has its most steps, so there the
+    loop's own cost (unpacking each step, dispatching on what was read) is a visible share of a match
+    (``machine.RuleMachine.match``). Written out, each step is one ``fields.get`` and one call of its
+    lookup, bound as a default argument. It does what that loop does for a state that is not
+    ``special`` (the machine keeps the loop for a special root); ``take_pending`` is the machine's
+    step on leaves set aside raw. Paths enter the source through ``repr``, lookups by name only.
+    None when there are too many steps for the source to be worth compiling.
+    """
+    if not steps or len(steps) > _MAX_FIRST_STEPS:
+        return None
+    bound = ["take_pending=take_pending", "list=list", "type=type", "len=len", "set=set"]
+    lines = []
+    for number, (path, _, _, repeats, _) in enumerate(steps):
+        lookup, reach, step = f"lookup{number}", f"reach{number}", f"step{number}"
+        bound += [f"{lookup}={step}[1]", f"{reach}={step}[2]"]
+        found = "set(hit)" if repeats else "hit"
+        lines += [
+            f"    keys = get({path!r})",
+            "    if keys is None:",
+            f"        if pending and {path!r} in pending: take_pending(*{step}, fields, pending, push_all)",
+            "    elif type(keys) is not list:",
+            f"        hit = {lookup}(keys)",
+            f"        if hit: push_all({found})",
+            "    elif len(keys) == 1:",
+            f"        hit = {lookup}(keys[0])",
+            f"        if hit: push_all({found})",
+            "    else:",
+            f"        push_all({reach}(keys))",
+        ]
+    source = "\n".join(
+        [
+            f"def make({', '.join(f'step{number}' for number in range(len(steps)))}):",
+            f"    def first(fields, pending, push_all, {', '.join(bound)}):",
+            "        get = fields.get",
+            *("    " + line for line in lines),
+            "    return first",
+        ]
+    )
+    namespace: dict[str, Any] = {"take_pending": take_pending}
+    exec(compile(source, "<first level>", "exec"), namespace)
+    return namespace["make"](*steps)
