@@ -134,3 +134,15 @@ async def test_test_event_pattern_uses_the_reference_matcher(yard: eventyard.Yar
     event["detail"] = {"total": 80}
     assert (await events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event)))["Result"] is False
     await fails_with("ValidationException", events.test_event_pattern(EventPattern=pattern, Event='{"source": "x"}'))
+
+
+async def test_list_rules_pages_with_limit_and_next_token(yard: eventyard.Yard) -> None:
+    events = yard.client("events")
+    for name in ("a", "b", "c"):
+        await events.put_rule(Name=name, EventPattern='{"source": ["x"]}')
+    first = await events.list_rules(Limit=2)
+    assert [r["Name"] for r in first["Rules"]] == ["a", "b"]
+    second = await events.list_rules(Limit=2, NextToken=first["NextToken"])
+    assert [r["Name"] for r in second["Rules"]] == ["c"]
+    assert "NextToken" not in second
+    await fails_with("ValidationException", events.list_rules(NextToken="not-a-token"))

@@ -117,16 +117,14 @@ class ArchiveOperations(BusBase):
             archives = [a for a in archives if a["EventSourceArn"] == request["EventSourceArn"]]
         if request.get("State"):
             archives = [a for a in archives if a["State"] == request["State"]]
-        page, token = self._page(archives, request)
         fields = ("ArchiveName", "EventSourceArn", "State", "RetentionDays", "CreationTime")
-        listed = [{k: a[k] for k in fields if a.get(k) is not None} | {"EventCount": 0, "SizeBytes": 0} for a in page]
-        return {"Archives": listed} | ({"NextToken": token} if token else {})
+        listed = [
+            {k: a[k] for k in fields if a.get(k) is not None} | {"EventCount": 0, "SizeBytes": 0} for a in archives
+        ]
+        return self._listed("Archives", listed, request)
 
     async def _archive(self, where: Where, name: str) -> dict[str, Any]:
-        archive = await self.yard.db.read(lambda c: store.get(c, where.account, where.region, "archive", "", name))
-        if archive is None:
-            raise _no_archive(name)
-        return archive
+        return await self._find(where, "archive", "", name, lambda: _no_archive(name))
 
     async def _archives_by_bus(self, where: Where) -> dict[str, list[tuple[str, Pattern | None]]]:
         """bus name -> [(archive ARN, its pattern or None for everything)], cached per namespace."""
@@ -202,18 +200,12 @@ class ArchiveOperations(BusBase):
         for key in ("State", "EventSourceArn"):
             if request.get(key):
                 replays = [r for r in replays if r.get(key) == request[key]]
-        page, token = self._page(replays, request)
         fields = ("ReplayName", "EventSourceArn", "State", "StateReason", "EventStartTime", "EventEndTime",
                   "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime")  # fmt: skip
-        return {"Replays": [{k: r[k] for k in fields if r.get(k) is not None} for r in page]} | (
-            {"NextToken": token} if token else {}
-        )
+        return self._listed("Replays", [{k: r[k] for k in fields if r.get(k) is not None} for r in replays], request)
 
     async def _replay(self, where: Where, name: str) -> dict[str, Any]:
-        replay = await self.yard.db.read(lambda c: store.get(c, where.account, where.region, "replay", "", name))
-        if replay is None:
-            raise _no_replay(name)
-        return replay
+        return await self._find(where, "replay", "", name, lambda: _no_replay(name))
 
     # --- the replay engine ------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from eventyard.bus import store
 from eventyard.bus.errors import ValidationException, bus_not_found
@@ -15,8 +15,6 @@ from eventyard.service import Service
 if TYPE_CHECKING:
     from eventyard.bus.delivery import Deliverer
     from eventyard.bus.patterns import Pattern
-
-T = TypeVar("T")
 
 
 class BusBase(Service):
@@ -75,18 +73,28 @@ class BusBase(Service):
 
         return await self.yard.db.write(job)
 
+    async def _find(
+        self, where: Where, kind: str, scope: str, name: str, missing: Callable[[], Exception]
+    ) -> dict[str, Any]:
+        """A resource document, or ``missing()`` raised."""
+        found = await self.yard.db.read(lambda c: store.get(c, where.account, where.region, kind, scope, name))
+        if found is None:
+            raise missing()
+        return found
+
     @staticmethod
-    def _page(items: list[T], request: dict[str, Any]) -> tuple[list[T], str | None]:
-        """Limit/NextToken pagination over an ordered list: the token is the next offset."""
+    def _listed(member: str, items: list[Any], request: dict[str, Any]) -> dict[str, Any]:
+        """One page of an ordered list under ``member``, with ``NextToken`` (the next offset) when more follow."""
         token = request.get("NextToken")
         try:
             start = int(token) if token else 0
         except ValueError:
             raise ValidationException("The NextToken provided is invalid.")
         limit = request.get("Limit") or 100
-        page = items[start : start + limit]
-        more = start + limit < len(items)
-        return page, str(start + limit) if more else None
+        listed: dict[str, Any] = {member: items[start : start + limit]}
+        if start + limit < len(items):
+            listed["NextToken"] = str(start + limit)
+        return listed
 
     def _check_schedule(self, expression: str) -> None:
         from eventyard.bus.schedule import parse_schedule

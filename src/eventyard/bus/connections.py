@@ -111,18 +111,12 @@ class ConnectionOperations(BusBase):
         )
         if request.get("ConnectionState"):
             found = [c for c in found if c["ConnectionState"] == request["ConnectionState"]]
-        page, token = self._page(found, request)
         fields = ("ConnectionArn", "Name", "ConnectionState", "StateReason", "AuthorizationType", "CreationTime",
                   "LastModifiedTime", "LastAuthorizedTime")  # fmt: skip
-        return {"Connections": [{k: c[k] for k in fields if c.get(k) is not None} for c in page]} | (
-            {"NextToken": token} if token else {}
-        )
+        return self._listed("Connections", [{k: c[k] for k in fields if c.get(k) is not None} for c in found], request)
 
     async def _connection(self, where: Where, name: str) -> dict[str, Any]:
-        found = await self.yard.db.read(lambda c: store.get(c, where.account, where.region, "connection", "", name))
-        if found is None:
-            raise _no_connection(name)
-        return found
+        return await self._find(where, "connection", "", name, lambda: _no_connection(name))
 
     # --- API destinations -------------------------------------------------------------------------
 
@@ -186,18 +180,11 @@ class ConnectionOperations(BusBase):
         )
         if request.get("ConnectionArn"):
             found = [d for d in found if d["ConnectionArn"] == request["ConnectionArn"]]
-        page, token = self._page(found, request)
-        return {"ApiDestinations": [{k: v for k, v in d.items() if k != "Tags" and v is not None} for d in page]} | (
-            {"NextToken": token} if token else {}
-        )
+        public = [{k: v for k, v in d.items() if k != "Tags" and v is not None} for d in found]
+        return self._listed("ApiDestinations", public, request)
 
     async def _destination(self, where: Where, name: str) -> dict[str, Any]:
-        found = await self.yard.db.read(
-            lambda c: store.get(c, where.account, where.region, "api-destination", "", name)
-        )
-        if found is None:
-            raise _no_destination(name)
-        return found
+        return await self._find(where, "api-destination", "", name, lambda: _no_destination(name))
 
     async def destination_and_connection(self, arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """For the HTTP deliverer: the destination an ARN names, and its connection (with secrets)."""

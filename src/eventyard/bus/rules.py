@@ -109,8 +109,7 @@ class RuleOperations(BusBase):
             return store.listing(c, where.account, where.region, "rule", bus, request.get("NamePrefix", ""))
 
         rules = await self.yard.db.read(job)
-        page, token = self._page(rules, request)
-        return {"Rules": [_public(rule) for rule in page]} | ({"NextToken": token} if token else {})
+        return self._listed("Rules", [_public(rule) for rule in rules], request)
 
     async def list_rule_names_by_target(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         where = Where(context.account, context.region)
@@ -118,8 +117,7 @@ class RuleOperations(BusBase):
         arn = request["TargetArn"]
         rules = await self.yard.db.read(lambda c: store.listing(c, where.account, where.region, "rule", bus))
         names = [rule["Name"] for rule in rules if any(t["Arn"] == arn for t in rule["Targets"])]
-        page, token = self._page(names, request)
-        return {"RuleNames": page} | ({"NextToken": token} if token else {})
+        return self._listed("RuleNames", names, request)
 
     async def put_targets(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         where = Where(context.account, context.region)
@@ -156,18 +154,14 @@ class RuleOperations(BusBase):
 
     async def list_targets_by_rule(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         rule = await self._rule(context, request["Rule"], request.get("EventBusName"))
-        page, token = self._page(rule["Targets"], request)
-        return {"Targets": page} | ({"NextToken": token} if token else {})
+        return self._listed("Targets", rule["Targets"], request)
 
     # --- shared ---------------------------------------------------------------------------------
 
     async def _rule(self, context: RequestContext, name: str, bus_or_arn: str | None) -> dict[str, Any]:
         where = Where(context.account, context.region)
         bus = bus_name(bus_or_arn)
-        rule = await self.yard.db.read(lambda c: store.get(c, where.account, where.region, "rule", bus, name))
-        if rule is None:
-            raise rule_not_found(name, bus)
-        return rule
+        return await self._find(where, "rule", bus, name, lambda: rule_not_found(name, bus))
 
     async def _set_state(self, context: RequestContext, request: dict[str, Any], state: str) -> None:
         where = Where(context.account, context.region)

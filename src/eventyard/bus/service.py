@@ -138,8 +138,7 @@ class BusService(RuleOperations, EventOperations, ArchiveOperations, ConnectionO
         buses = await self.yard.db.read(lambda c: store.listing(c, where.account, where.region, "bus", "", prefix))
         if DEFAULT_BUS.startswith(prefix) and not any(b["Name"] == DEFAULT_BUS for b in buses):
             buses = sorted([{"Name": DEFAULT_BUS, "Arn": where.bus_arn(DEFAULT_BUS)}, *buses], key=lambda b: b["Name"])
-        page, token = self._page(buses, request)
-        return {"EventBuses": [_public_bus(b) for b in page]} | ({"NextToken": token} if token else {})
+        return self._listed("EventBuses", [_public_bus(b) for b in buses], request)
 
     # --- permissions (the bus's resource policy) -----------------------------------------------------
 
