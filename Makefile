@@ -7,7 +7,10 @@ SHARED ?= ../shared
 
 .PHONY: run test check fmt conformance bench clean
 
-$(BIN)/eventyard: pyproject.toml
+# setup.py compiles these with mypyc: an edit to one rebuilds them (a stale build would shadow it)
+NATIVE := setup.py $(wildcard src/eventyard/bus/patterns/*.py)
+
+$(BIN)/eventyard: pyproject.toml $(NATIVE)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
@@ -17,13 +20,13 @@ run: $(BIN)/eventyard
 	$(BIN)/eventyard serve --host 127.0.0.1 --port $(PORT) --data ./.eventyard/yard.db
 
 check: $(BIN)/eventyard
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench setup.py
+	$(BIN)/ruff format --check src tests bench setup.py
 	$(BIN)/mypy
 
 fmt: $(BIN)/eventyard
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench setup.py
+	$(BIN)/ruff check --fix src tests bench setup.py
 
 test: check
 	$(BIN)/pytest -q
@@ -36,4 +39,4 @@ bench: $(BIN)/eventyard
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .eventyard .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build src/*.so src/eventyard/bus/patterns/*.so .eventyard .pytest_cache .mypy_cache .ruff_cache

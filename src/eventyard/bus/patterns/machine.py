@@ -240,6 +240,8 @@ class RuleMachine:
         if self._reader_stale:
             self._reader, self._reader_stale = compile_reader(self._interest), False
         read = self._reader(event) if self._reader is not None else None
+        fields: dict[str, Any]  # a path's leaf keys: one key, or a list of them
+        pending: dict[str, list]
         if read is None:
             fields, pending, memberships = flatten_interesting(event, self._interest)
             if memberships:

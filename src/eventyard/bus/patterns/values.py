@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -109,6 +110,9 @@ _IPV4_SHAPE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
 _IPV6_SHAPE = re.compile(r"[0-9a-fA-F:]*:[0-9a-fA-F:]*")
 
 
+_read_ipv4, _IPV4 = socket.inet_pton, socket.AF_INET
+
+
 class IpAddress(NamedTuple):
     """An address as (width in bits, integer value); IPv4 and IPv6 never compare equal."""
 
@@ -123,6 +127,10 @@ def looks_like_ip(text: str) -> bool:
 
 def parse_ip(text: str) -> IpAddress | None:
     """The address ``text`` spells, or None; decimal IPv4 parts may carry leading zeros (as Java reads them)."""
+    try:  # the common case: strict dotted decimal (no leading zeros), read by the C library
+        return IpAddress(32, int.from_bytes(_read_ipv4(_IPV4, text), "big"))
+    except OSError:
+        pass
     if _IPV4_SHAPE.fullmatch(text):
         parts = [int(part) for part in text.split(".")]
         if any(part > 255 for part in parts):
