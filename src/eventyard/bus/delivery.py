@@ -1,7 +1,8 @@
 """The delivery engine: takes rows from the outbox to their targets, with AWS's retry policy.
 
-PutEvents hands the ids it just committed straight to :meth:`Deliverer.notify`, so delivery starts
-at once; rows left by a crash, by another node or by a retry's back-off are found by the timer.
+Deliveries to local queues are mostly written by PutEvents itself (``targets``' staging) and never
+come here. PutEvents hands the ids it just committed straight to :meth:`Deliverer.notify`, so
+delivery starts at once; rows left by a crash, by another node or by a retry's back-off are found by the timer.
 A delivery that succeeds is deleted (in batches). One that fails is retried with exponential
 back-off and jitter until the target's RetryPolicy runs out (MaximumRetryAttempts, default 185;
 MaximumEventAgeInSeconds, default 86,400) and then goes to the target's DeadLetterConfig queue with
@@ -22,7 +23,7 @@ import orjson
 
 from eventyard.bus import store
 from eventyard.bus.targets import batch_deliverer_for, context_of, deliverer_for
-from eventyard.bus.transform import target_input
+from eventyard.bus.transform import payload_for
 from eventyard.errors import ClientError
 
 if TYPE_CHECKING:
@@ -152,13 +153,10 @@ class Deliverer:
             return
         rule, target = found
         items: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = []
-        # Without Input, InputPath or InputTransformer the payload is the event as stored: no re-encoding.
-        whole_event = all(target.get(key) is None for key in ("Input", "InputPath", "InputTransformer"))
         for row in rows:
             event = orjson.loads(row[5])
-            context = {"rule_arn": rule_arn, "rule_name": rule["Name"], "ingestion_time": row[7]}
             try:
-                payload = row[5] if whole_event else target_input(event, target, context=context)
+                payload = payload_for(target, rule, row[5], event, row[7])
             except Exception as problem:
                 await self._failed(row, rule, target, row[5], problem)
                 continue

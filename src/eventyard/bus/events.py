@@ -21,6 +21,8 @@ from eventyard.bus.errors import ValidationException
 from eventyard.bus.names import Where, bus_name
 from eventyard.bus.patterns import matches, parse_pattern
 from eventyard.bus.rulebook import Book
+from eventyard.bus.targets import Staged, stager_for
+from eventyard.bus.transform import payload_for
 from eventyard.errors import EventyardError
 from eventyard.ids import new_id
 from eventyard.service import RequestContext
@@ -132,6 +134,7 @@ class EventOperations(BusBase):
                 books[bus] = await self._book(where, bus)
         archives = await self._archives_by_bus(where)
         outbox: list[tuple[str, str, str, str, str, float, float]] = []
+        staging: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any], list[tuple[str, dict[str, Any]]]]] = {}
         kept: list[tuple[str, float, str]] = []
         missing: dict[str, str] = {}
         for bus, event in accepted:
@@ -145,22 +148,70 @@ class EventOperations(BusBase):
                 if only_rules is not None and rule["Arn"] not in only_rules:
                     continue
                 for target in rule["Targets"]:
-                    outbox.append((where.account, where.region, rule["Arn"], target["Id"], text, now, now))
+                    if stager_for(target["Arn"]) is None:
+                        outbox.append((where.account, where.region, rule["Arn"], target["Id"], text, now, now))
+                    else:
+                        staging.setdefault((rule["Arn"], target["Id"]), (rule, target, []))[2].append((text, event))
             for archive_arn, pattern in archives.get(bus, ()):
                 if "replay-name" not in event and (pattern is None or matches(pattern, event)):
                     kept.append((archive_arn, _epoch(event["time"]), text))
-        if not outbox and not kept:  # no rule and no archive wants these events: nothing to keep
+        stages = [stage for group in staging.values() if (stage := await self._stage(where, group, now, outbox))]
+        if not outbox and not kept and not stages:  # no rule and no archive wants these events: nothing to keep
             return missing
 
-        def job(c: Any) -> list[tuple[Any, ...]]:
-            rows = store.enqueue(c, outbox, now + LEASE_SECONDS)
+        def job(c: Any) -> tuple[list[tuple[Any, ...]], list[Staged]]:
+            written: list[Staged] = []
+            fallback: list[tuple[str, str, str, str, str, float, float]] = []
+            for staged, rows in stages:
+                c.execute("SAVEPOINT staged")
+                try:
+                    staged.write(c, now)
+                    written.append(staged)
+                except Exception:  # e.g. the queue was deleted by another node: the outbox tries and reports
+                    c.execute("ROLLBACK TO SAVEPOINT staged")
+                    fallback += rows
+                c.execute("RELEASE SAVEPOINT staged")
+            delivering = store.enqueue(c, outbox + fallback, now + LEASE_SECONDS)
             if kept:
                 store.archive(c, kept)
-            return rows
+            return delivering, written
 
-        rows = await self.yard.db.write(job)
-        self.deliverer.notify(rows)
+        delivering, written = await self.yard.db.write(job)
+        for staged in written:
+            staged.committed()
+        self.deliverer.notify(delivering)
         return missing
+
+    async def _stage(
+        self,
+        where: Where,
+        group: tuple[dict[str, Any], dict[str, Any], list[tuple[str, dict[str, Any]]]],
+        now: float,
+        outbox: list[tuple[str, str, str, str, str, float, float]],
+    ) -> tuple[Staged, list[tuple[str, str, str, str, str, float, float]]] | None:
+        """Stage one target's deliveries (see ``targets``); what can't be staged is added to ``outbox``.
+
+        Returns the staged write and the outbox rows that stand in for it should the write fail.
+        """
+        rule, target, events = group
+        items: list[tuple[str, dict[str, Any]]] = []
+        standing_in: list[tuple[str, str, str, str, str, float, float]] = []
+        for text, event in events:
+            row = (where.account, where.region, rule["Arn"], target["Id"], text, now, now)
+            try:
+                payload = payload_for(target, rule, text, event, now)
+            except Exception:  # the delivery engine meets the same error, and retries or dead-letters
+                outbox.append(row)
+                continue
+            if payload is not None:  # None: an InputPath that selects nothing, so nothing to send
+                items.append((payload, event))
+                standing_in.append(row)
+        stager = stager_for(target["Arn"])
+        staged = await stager(self.yard, target, items) if stager is not None and items else None
+        if staged is None:
+            outbox += standing_in
+            return None
+        return staged, standing_in
 
     async def _book(self, where: Where, bus: str) -> Book | None:
         key = (where.account, where.region, bus)

@@ -4,13 +4,18 @@ A deliverer is ``async (yard, target, payload, event, rule) -> None`` that raise
 :class:`~eventyard.errors.ClientError` means the target refused for good (no retries, straight to
 the dead-letter queue), anything else is retried by the target's RetryPolicy. The workflow,
 stream and function services register their own kinds with :func:`register` when they exist.
+
+A kind whose target lives in the same database may also *stage* deliveries: check them up front
+and write them in the transaction that accepts the events, so that they need no outbox row, no
+second transaction and no delivery engine (SQS queues do). A stager answers None when it cannot
+vouch for the write; those deliveries take the outbox, which retries and dead-letters as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eventyard.bus.names import parse_arn
 from eventyard.errors import ClientError, ResourceNotFoundException
@@ -26,15 +31,32 @@ BatchDeliver = Callable[
     ["Yard", dict[str, Any], list[tuple[str, dict[str, Any]]], dict[str, Any]], Awaitable[list[Any]]
 ]
 
-#: (service in the ARN, resource prefix) -> deliverer, and the batch deliverer where the kind has one
+
+class Staged(Protocol):
+    """Deliveries checked by their target, to be written in the transaction that accepts the events."""
+
+    def write(self, connection: Any, now: float) -> None: ...
+
+    def committed(self) -> None: ...
+
+
+#: ``async (yard, target, [(payload, event)]) -> Staged | None`` (see the module doc)
+Stage = Callable[["Yard", dict[str, Any], list[tuple[str, dict[str, Any]]]], Awaitable[Staged | None]]
+
+#: (service in the ARN, resource prefix) -> deliverer, and the batch deliverer and stager where the kind has one
 _KINDS: dict[tuple[str, str], Deliver] = {}
 _BATCHES: dict[tuple[str, str], BatchDeliver] = {}
+_STAGES: dict[tuple[str, str], Stage] = {}
 
 
-def register(service: str, resource_prefix: str, deliver: Deliver, batch: BatchDeliver | None = None) -> None:
+def register(
+    service: str, resource_prefix: str, deliver: Deliver, batch: BatchDeliver | None = None, stage: Stage | None = None
+) -> None:
     _KINDS[(service, resource_prefix)] = deliver
     if batch is not None:
         _BATCHES[(service, resource_prefix)] = batch
+    if stage is not None:
+        _STAGES[(service, resource_prefix)] = stage
 
 
 def _kind(arn: str) -> tuple[str, str] | None:
@@ -56,6 +78,11 @@ def deliverer_for(arn: str) -> Deliver | None:
 def batch_deliverer_for(arn: str) -> BatchDeliver | None:
     kind = _kind(arn)
     return _BATCHES.get(kind) if kind else None
+
+
+def stager_for(arn: str) -> Stage | None:
+    kind = _kind(arn)
+    return _STAGES.get(kind) if kind else None
 
 
 def supported(arn: str) -> bool:
@@ -130,6 +157,15 @@ async def to_queue_in_batches(
     return errors
 
 
+async def stage_for_queue(yard: Yard, target: dict[str, Any], items: list[tuple[str, dict[str, Any]]]) -> Staged | None:
+    """A local queue's SendMessageBatch checks, for a write in the accepting transaction."""
+    queues = yard.services.get("sqs")
+    if queues is None:
+        return None
+    entries = [_queue_message(target, payload, event) for payload, event in items]
+    return await queues.stage(context_of(yard, target["Arn"]), _queue_url(yard, target["Arn"]), entries)  # type: ignore[attr-defined]
+
+
 async def to_bus(yard: Yard, target: dict[str, Any], payload: str, event: dict[str, Any], rule: dict[str, Any]) -> None:
     """Another event bus: the event enters it as it is (same id), and its rules decide."""
     bus = yard.services["events"]
@@ -138,5 +174,5 @@ async def to_bus(yard: Yard, target: dict[str, Any], payload: str, event: dict[s
     await bus.forward(context_of(yard, target["Arn"]), parts[4].removeprefix("event-bus/"), event)  # type: ignore[attr-defined]
 
 
-register("sqs", "", to_queue, to_queue_in_batches)
+register("sqs", "", to_queue, to_queue_in_batches, stage_for_queue)
 register("events", "event-bus/", to_bus)

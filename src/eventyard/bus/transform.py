@@ -56,6 +56,15 @@ _Step = tuple[str, Any]  # ("key", name) | ("index", n) | ("all", None)
 # --- delivery -------------------------------------------------------------------------------------
 
 
+def payload_for(target: dict, rule: dict, text: str, event: dict, ingested_at: float) -> str | None:
+    """What ``target`` of ``rule`` receives for ``event`` (stored as ``text``), as ``target_input`` says;
+    without Input, InputPath or InputTransformer that is the event text as stored, not re-encoded."""
+    if target.get("Input") is None and target.get("InputPath") is None and target.get("InputTransformer") is None:
+        return text
+    context = {"rule_arn": rule["Arn"], "rule_name": rule["Name"], "ingestion_time": ingested_at}
+    return target_input(event, target, context=context)
+
+
 def target_input(event: dict, target: dict, *, context: dict) -> str | None:
     """The payload text EventBridge delivers to ``target`` for ``event``.
 

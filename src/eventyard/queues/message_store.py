@@ -127,56 +127,59 @@ class MessageStore:
         A FIFO duplicate inside the 5-minute window is accepted but not stored, and answers with
         the original's MessageId and SequenceNumber.
         """
+        return await self.db.write(lambda connection: self.insert(connection, queue, messages, now))
+
+    def insert(
+        self, connection: Any, queue: Queue, messages: list[NewMessage], now: float
+    ) -> list[tuple[str, str | None]]:
+        """``send``'s work inside a transaction someone else holds (the event bus writes its deliveries
+        to local queues in the transaction that accepts the events)."""
         retention = queue.number("MessageRetentionPeriod")
-
-        def job(connection: Any) -> list[tuple[str, str | None]]:
-            results: list[tuple[str, str | None]] = []
-            rows = []
-            if queue.fifo and self.postgres:
-                # Serialise FIFO sends per queue across nodes before the dedup lookup: two nodes must
-                # not both miss the same deduplication id.
-                connection.execute("SELECT id FROM sqs_queues WHERE id = ? FOR UPDATE", (queue.id,))
-            for m in messages:
-                sequence = None
-                if queue.fifo:
-                    seen = connection.execute(
-                        "SELECT message_id, sequence_number, expires_at FROM sqs_dedup"
-                        " WHERE queue_id = ? AND scope = ? AND dedup_id = ?",
-                        (queue.id, m.dedup_scope, m.dedup_id),
-                    ).fetchone()
-                    if seen and seen[2] > now:
-                        results.append((seen[0], seen[1]))
-                        continue
-                    sequence = _sequence(connection, queue.id)
-                    connection.execute(
-                        "INSERT INTO sqs_dedup (queue_id, scope, dedup_id, message_id, sequence_number, expires_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (queue_id, scope, dedup_id) DO UPDATE SET"
-                        " message_id = excluded.message_id, sequence_number = excluded.sequence_number,"
-                        " expires_at = excluded.expires_at",
-                        (queue.id, m.dedup_scope, m.dedup_id, m.message_id, sequence, now + DEDUP_WINDOW),
-                    )
-                rows.append(
-                    (
-                        queue.id, m.message_id, m.body, m.md5_body, m.attributes, m.md5_attributes, m.system,
-                        m.md5_system, m.sender_id, now, now + m.delay, now + retention, 0, None, m.group_id,
-                        m.dedup_id, sequence, None,
-                    )
-                )  # fmt: skip
-                results.append((m.message_id, sequence))
-            # The common message (standard queue, no attributes, no group) binds 8 values instead of 18:
-            # the storage thread holds the GIL while binding, which the event loop feels too.
-            plain = [r[:4] + r[8:12] for r in rows if _is_plain(r)]
-            full = [r for r in rows if not _is_plain(r)] if len(plain) < len(rows) else []
-            for insert, values in ((_INSERT_PLAIN, plain), (_INSERT, full)):
-                if len(values) == 1:
-                    connection.execute(insert, values[0])
-                elif values:
-                    connection.executemany(insert, values)
-            if rows and self.postgres and self.channel:
-                connection.execute("SELECT pg_notify(?, ?)", (self.channel, str(queue.id)))
-            return results
-
-        return await self.db.write(job)
+        results: list[tuple[str, str | None]] = []
+        rows = []
+        if queue.fifo and self.postgres:
+            # Serialise FIFO sends per queue across nodes before the dedup lookup: two nodes must
+            # not both miss the same deduplication id.
+            connection.execute("SELECT id FROM sqs_queues WHERE id = ? FOR UPDATE", (queue.id,))
+        for m in messages:
+            sequence = None
+            if queue.fifo:
+                seen = connection.execute(
+                    "SELECT message_id, sequence_number, expires_at FROM sqs_dedup"
+                    " WHERE queue_id = ? AND scope = ? AND dedup_id = ?",
+                    (queue.id, m.dedup_scope, m.dedup_id),
+                ).fetchone()
+                if seen and seen[2] > now:
+                    results.append((seen[0], seen[1]))
+                    continue
+                sequence = _sequence(connection, queue.id)
+                connection.execute(
+                    "INSERT INTO sqs_dedup (queue_id, scope, dedup_id, message_id, sequence_number, expires_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (queue_id, scope, dedup_id) DO UPDATE SET"
+                    " message_id = excluded.message_id, sequence_number = excluded.sequence_number,"
+                    " expires_at = excluded.expires_at",
+                    (queue.id, m.dedup_scope, m.dedup_id, m.message_id, sequence, now + DEDUP_WINDOW),
+                )
+            rows.append(
+                (
+                    queue.id, m.message_id, m.body, m.md5_body, m.attributes, m.md5_attributes, m.system,
+                    m.md5_system, m.sender_id, now, now + m.delay, now + retention, 0, None, m.group_id,
+                    m.dedup_id, sequence, None,
+                )
+            )  # fmt: skip
+            results.append((m.message_id, sequence))
+        # The common message (standard queue, no attributes, no group) binds 8 values instead of 18:
+        # the storage thread holds the GIL while binding, which the event loop feels too.
+        plain = [r[:4] + r[8:12] for r in rows if _is_plain(r)]
+        full = [r for r in rows if not _is_plain(r)] if len(plain) < len(rows) else []
+        for statement, values in ((_INSERT_PLAIN, plain), (_INSERT, full)):
+            if len(values) == 1:
+                connection.execute(statement, values[0])
+            elif values:
+                connection.executemany(statement, values)
+        if rows and self.postgres and self.channel:
+            connection.execute("SELECT pg_notify(?, ?)", (self.channel, str(queue.id)))
+        return results
 
     # --- receive ---------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from eventyard.errors import EventyardError
@@ -39,7 +40,35 @@ def _system_attributes(given: dict[str, Any] | None) -> Attributes:
     return {"AWSTraceHeader": {"DataType": "String", "StringValue": given["AWSTraceHeader"]["StringValue"]}}
 
 
+@dataclass(slots=True)
+class Staged:
+    """Messages checked against their queue, written by a transaction another service holds.
+
+    The event bus writes its deliveries to local queues in the transaction that accepts the events
+    (``write``), and wakes the queue's long polls once that transaction committed (``committed``).
+    """
+
+    sending: Sending
+    queue: Queue
+    messages: list[NewMessage]
+
+    def write(self, connection: Any, now: float) -> None:
+        self.sending.messages.insert(connection, self.queue, self.messages, now)
+
+    def committed(self) -> None:
+        self.sending.wake(self.queue.id)
+
+
 class Sending(QueueCore):
+    async def stage(self, context: RequestContext, url: str, entries: list[dict[str, Any]]) -> Staged | None:
+        """SendMessageBatch's checks without its write (see ``Staged``); None when SQS would refuse the
+        queue or any message, so that the caller sends the normal way and gets SQS's error."""
+        try:
+            queue = await self.queue_at(context, url)
+            return Staged(self, queue, [self.prepare(context, queue, entry)[0] for entry in entries])
+        except EventyardError:
+            return None
+
     def prepare(
         self, context: RequestContext, queue: Queue, entry: dict[str, Any]
     ) -> tuple[NewMessage, dict[str, Any]]:

@@ -1,0 +1,121 @@
+"""Deliveries to local queues are written in the transaction that accepts the events (``targets`` module doc).
+
+What must hold: such a delivery is in the queue the moment PutEvents answers and leaves no outbox
+row; whatever cannot be staged, or whose staged write fails, still arrives through the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+import eventyard
+from eventyard.bus import targets
+from tests.bus.bus_helpers import bodies, drain, entry, queue
+
+
+async def _outbox_rows(yard: eventyard.Yard) -> int:
+    return int(await yard.db.read(lambda c: c.execute("SELECT count(*) FROM bus_deliveries").fetchone()[0]))
+
+
+async def test_a_local_queue_holds_the_event_when_put_events_answers(yard: eventyard.Yard) -> None:
+    events, sqs = yard.client("events"), yard.client("sqs")
+    url, arn = await queue(sqs, "at-once")
+    await events.put_rule(Name="r", EventPattern='{"source": ["shop.orders"]}')
+    await events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn}])
+    sent = await events.put_events(Entries=[entry(detail={"n": n}) for n in range(10)])
+    attributes = await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "10"
+    assert await _outbox_rows(yard) == 0
+    received = bodies(await drain(sqs, url, expect=10))
+    assert sorted(event["id"] for event in received) == sorted(e["EventId"] for e in sent["Entries"])
+
+
+async def test_a_transformed_payload_is_staged_too(yard: eventyard.Yard) -> None:
+    events, sqs = yard.client("events"), yard.client("sqs")
+    url, arn = await queue(sqs, "shaped-at-once")
+    await events.put_rule(Name="r", EventPattern='{"source": ["shop.orders"]}')
+    await events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn, "InputPath": "$.detail"}])
+    await events.put_events(Entries=[entry(detail={"n": 7})])
+    assert await _outbox_rows(yard) == 0
+    assert bodies(await drain(sqs, url, expect=1)) == [{"n": 7}]
+
+
+async def test_a_message_the_queue_refuses_goes_through_the_outbox_to_the_dead_letter_queue(
+    yard: eventyard.Yard,
+) -> None:
+    events, sqs = yard.client("events"), yard.client("sqs")
+    dlq_url, dlq_arn = await queue(sqs, "refused-letters")
+    url = (await sqs.create_queue(QueueName="tiny", Attributes={"MaximumMessageSize": "1024"}))["QueueUrl"]
+    arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+    await events.put_rule(Name="r", EventPattern='{"source": ["shop.orders"]}')
+    await events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn, "DeadLetterConfig": {"Arn": dlq_arn}}])
+    sent = await events.put_events(Entries=[entry(detail={"pad": "x" * 2000})])
+    [letter] = await drain(sqs, dlq_url, expect=1)
+    assert json.loads(letter["Body"])["id"] == sent["Entries"][0]["EventId"]
+    await drain(sqs, url, expect=0, within=0.2)
+
+
+class _FailingWrite:
+    attempts = 0
+
+    def write(self, connection: Any, now: float) -> None:
+        _FailingWrite.attempts += 1
+        raise RuntimeError("the queue went away between staging and writing")
+
+    def committed(self) -> None:  # pragma: no cover - never reached: the write failed
+        raise AssertionError("committed after a failed write")
+
+
+async def test_a_staged_write_that_fails_is_delivered_through_the_outbox(
+    yard: eventyard.Yard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delivered: list[str] = []
+
+    async def deliver(yard: Any, target: Any, payload: str, event: Any, rule: Any) -> None:
+        delivered.append(json.loads(payload)["id"])
+
+    async def stage(yard: Any, target: Any, items: Any) -> _FailingWrite:
+        return _FailingWrite()
+
+    monkeypatch.setattr(_FailingWrite, "attempts", 0)
+    monkeypatch.setitem(targets._KINDS, ("lambda", "function:"), deliver)
+    monkeypatch.setitem(targets._STAGES, ("lambda", "function:"), stage)
+    events = yard.client("events")
+    await events.put_rule(Name="r", EventPattern='{"source": ["shop.orders"]}')
+    function = "arn:aws:lambda:us-east-1:000000000000:function:echo"
+    await events.put_targets(Rule="r", Targets=[{"Id": "f", "Arn": function}])
+    sent = await events.put_events(Entries=[entry(), entry()])
+    assert sent["FailedEntryCount"] == 0
+    for _ in range(150):
+        if len(delivered) == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert _FailingWrite.attempts == 1  # staged (both events at once), failed, then taken by the outbox
+    assert sorted(delivered) == sorted(e["EventId"] for e in sent["Entries"])
+
+
+async def test_a_queue_deleted_between_staging_and_writing_fails_over_to_the_outbox(
+    yard: eventyard.Yard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events, sqs = yard.client("events"), yard.client("sqs")
+    dlq_url, dlq_arn = await queue(sqs, "late-letters")
+    _, arn = await queue(sqs, "vanishing")
+
+    async def stage_then_lose_the_queue(yard: Any, target: Any, items: Any) -> Any:
+        staged = await targets.stage_for_queue(yard, target, items)
+        # another node deletes the queue: its rows go, this node's cache still has it
+        await yard.db.write(lambda c: c.execute("DELETE FROM sqs_queues WHERE name = ?", ("vanishing",)))
+        return staged
+
+    monkeypatch.setitem(targets._STAGES, ("sqs", ""), stage_then_lose_the_queue)
+    await events.put_rule(Name="r", EventPattern='{"source": ["shop.orders"]}')
+    await events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn, "DeadLetterConfig": {"Arn": dlq_arn}}])
+    sent = await events.put_events(Entries=[entry()])
+    assert sent["FailedEntryCount"] == 0
+    [letter] = await drain(sqs, dlq_url, expect=1)
+    assert json.loads(letter["Body"])["id"] == sent["Entries"][0]["EventId"]
+    assert letter["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "AWS.SimpleQueueService.NonExistentQueue"
