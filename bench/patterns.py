@@ -36,8 +36,8 @@ from collections.abc import Callable
 
 import orjson
 
-from eventyard.bus.patterns import matches, parse_pattern
 from eventyard.bus.patterns import machine as machine_module
+from eventyard.bus.patterns import matches, parse_pattern
 from eventyard.bus.patterns.machine import RuleMachine
 
 STREETS = ["MARKET ST", "MISSION ST", "VALENCIA ST", "GEARY BLVD", "FOLSOM ST", "HOWARD ST", "UNKNOWN", "LOMBARD ST"]
