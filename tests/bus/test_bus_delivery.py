@@ -22,10 +22,18 @@ async def test_put_events_reports_each_entry(yard: eventyard.Yard) -> None:
     assert result["Entries"][2]["ErrorCode"] == "MalformedDetail"
 
 
-async def test_events_to_a_missing_bus_fail_per_entry(yard: eventyard.Yard) -> None:
-    result = await yard.client("events").put_events(Entries=[entry(EventBusName="nowhere")])
-    assert result["FailedEntryCount"] == 1
-    assert result["Entries"][0]["ErrorCode"] == "ResourceNotFoundException"
+async def test_events_to_a_missing_bus_are_acknowledged_and_dropped(yard: eventyard.Yard) -> None:
+    # AWS-recorded: an entry naming a bus that does not exist gets an EventId and no error; it
+    # reaches nothing, while the other entries of the request are delivered as usual.
+    events, sqs = yard.client("events"), yard.client("sqs")
+    url, arn = await queue(sqs, "orders")
+    await events.put_rule(Name="all", EventPattern=json.dumps({"source": ["shop.orders"]}))
+    await events.put_targets(Rule="all", Targets=[{"Id": "q", "Arn": arn}])
+    result = await events.put_events(Entries=[entry(detail={"n": 1}), entry(detail={"n": 2}, EventBusName="nowhere")])
+    assert result["FailedEntryCount"] == 0
+    assert all("EventId" in e and "ErrorCode" not in e for e in result["Entries"])
+    assert [e["detail"] for e in bodies(await drain(sqs, url, expect=1))] == [{"n": 1}]
+    await drain(sqs, url, expect=0, within=0.2)
 
 
 async def test_matching_event_arrives_in_the_queue_in_the_aws_envelope(yard: eventyard.Yard) -> None:

@@ -18,8 +18,13 @@ import orjson
 
 from eventyard.bus import store
 from eventyard.bus.base import BusBase
-from eventyard.bus.errors import IllegalStatusException, ResourceAlreadyExistsException, ValidationException
-from eventyard.bus.names import Where
+from eventyard.bus.errors import (
+    IllegalStatusException,
+    LimitExceededException,
+    ResourceAlreadyExistsException,
+    ValidationException,
+)
+from eventyard.bus.names import Where, bus_name
 from eventyard.bus.patterns import Pattern, parse_pattern
 from eventyard.errors import ResourceNotFoundException
 from eventyard.service import RequestContext
@@ -33,6 +38,8 @@ ARCHIVE_FIELDS = (
     "State",
     "RetentionDays",
 )
+#: AWS: "only 10 replays are allowed to be in state STARTING or RUNNING at the same time" (per namespace).
+MAX_ACTIVE_REPLAYS = 10
 REPLAY_FIELDS = (
     "ReplayName", "ReplayArn", "Description", "State", "StateReason", "EventSourceArn", "Destination",
     "EventStartTime", "EventEndTime", "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime",
@@ -110,18 +117,27 @@ class ArchiveOperations(BusBase):
 
     async def list_archives(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         where = Where(context.account, context.region)
-        archives = await self.yard.db.read(
-            lambda c: store.listing(c, where.account, where.region, "archive", "", request.get("NamePrefix", ""))
-        )
-        if request.get("EventSourceArn"):
-            archives = [a for a in archives if a["EventSourceArn"] == request["EventSourceArn"]]
-        if request.get("State"):
-            archives = [a for a in archives if a["State"] == request["State"]]
-        fields = ("ArchiveName", "EventSourceArn", "State", "RetentionDays", "CreationTime")
-        listed = [
-            {k: a[k] for k in fields if a.get(k) is not None} | {"EventCount": 0, "SizeBytes": 0} for a in archives
-        ]
-        return self._listed("Archives", listed, request)
+        source = request.get("EventSourceArn")
+
+        def job(c: Any) -> list[dict[str, Any]]:
+            if source:  # AWS-recorded: an unknown bus is an error, not an empty list
+                self._require_bus(c, where, bus_name(source))
+            archives = store.listing(c, where.account, where.region, "archive", "", request.get("NamePrefix", ""))
+            if source:
+                archives = [a for a in archives if a["EventSourceArn"] == source]
+            if request.get("State"):
+                archives = [a for a in archives if a["State"] == request["State"]]
+            fields = ("ArchiveName", "EventSourceArn", "State", "RetentionDays", "CreationTime")
+            listed = []
+            for archive in archives:
+                count, size = store.archive_stats(c, archive["ArchiveArn"])
+                listed.append(
+                    {k: archive[k] for k in fields if archive.get(k) is not None}
+                    | {"EventCount": count, "SizeBytes": size}
+                )
+            return listed
+
+        return self._listed("Archives", await self.yard.db.read(job), request)
 
     async def _archive(self, where: Where, name: str) -> dict[str, Any]:
         return await self._find(where, "archive", "", name, lambda: _no_archive(name))
@@ -152,8 +168,18 @@ class ArchiveOperations(BusBase):
                 "Parameter EventEndTime is not valid. Reason: EventStartTime must be before EventEndTime."
             )
         archive_name = request["EventSourceArn"].split(":archive/", 1)[-1]
-        archive = await self._archive(where, archive_name)
-        if request["Destination"]["Arn"] != archive["EventSourceArn"]:
+        archive = await self._find(
+            where,
+            "archive",
+            "",
+            archive_name,
+            lambda: ValidationException(
+                f"Parameter EventSourceArn is not valid. Reason: Archive {archive_name} does not exist."
+            ),
+        )
+        destination = request["Destination"]["Arn"]
+        await self.yard.db.read(lambda c: self._require_bus(c, where, bus_name(destination)))
+        if destination != archive["EventSourceArn"]:
             raise ValidationException(
                 "Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted."
             )
@@ -169,9 +195,15 @@ class ArchiveOperations(BusBase):
             "EventEndTime": end,
             "ReplayStartTime": now,
         }
-        if not await self.yard.db.write(
-            lambda c: store.insert(c, where.account, where.region, "replay", "", name, replay)
-        ):
+
+        def job(c: Any) -> bool:
+            if store.get(c, where.account, where.region, "replay", "", name) is None:
+                replays = store.listing(c, where.account, where.region, "replay", "")
+                if sum(1 for r in replays if r["State"] in ("STARTING", "RUNNING")) >= MAX_ACTIVE_REPLAYS:
+                    raise LimitExceededException("The requested resource exceeds the maximum number allowed.")
+            return store.insert(c, where.account, where.region, "replay", "", name, replay)
+
+        if not await self.yard.db.write(job):
             raise ResourceAlreadyExistsException(f"Replay {name} already exists.")
         self._launch(where, replay)
         return {"ReplayArn": replay["ReplayArn"], "State": "STARTING", "ReplayStartTime": now}

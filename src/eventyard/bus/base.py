@@ -27,6 +27,9 @@ class BusBase(Service):
         self.rulebook = RuleBook(max_age=1.0 if yard.db.dialect == "postgres" else None)
         self._archives_cached: dict[tuple[str, str], dict[str, list[tuple[str, Pattern | None]]]] = {}
         self._replays: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        # AWS describes the default bus with a CreationTime like any other; ours exists from the
+        # start, so until a write stores it (a policy, a tag) it reports when this service started.
+        self._default_bus_created = yard.clock.now()
 
     # Implemented by the operation groups (events.py, archives.py); declared here so each group can call them.
 
@@ -49,8 +52,19 @@ class BusBase(Service):
         if found is not None:
             return found
         if bus == DEFAULT_BUS:
-            return {"Name": DEFAULT_BUS, "Arn": where.bus_arn(DEFAULT_BUS), "Tags": {}}
+            return self._default_bus(where)
         raise bus_not_found(bus)
+
+    def _default_bus(self, where: Where) -> dict[str, Any]:
+        """The default bus of a namespace as it is before anything was stored for it."""
+        created = self._default_bus_created
+        return {
+            "Name": DEFAULT_BUS,
+            "Arn": where.bus_arn(DEFAULT_BUS),
+            "Tags": {},
+            "CreationTime": created,
+            "LastModifiedTime": created,
+        }
 
     async def _change(
         self,

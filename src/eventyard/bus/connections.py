@@ -6,6 +6,8 @@ keeps them in Secrets Manager and describes a connection without them.
 
 from __future__ import annotations
 
+import secrets
+import string
 import uuid
 from typing import Any
 
@@ -17,6 +19,20 @@ from eventyard.errors import ResourceNotFoundException
 from eventyard.service import RequestContext
 
 _SECRET_KEYS = {"Password", "ApiKeyValue", "ClientSecret"}
+#: What Create/Update/Delete/DeauthorizeConnection answer with (AWS-recorded), when the connection has it.
+CONNECTION_SUMMARY = ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime", "LastAuthorizedTime")
+#: ListApiDestinations leaves the description out (AWS-recorded).
+DESTINATION_LISTED = (
+    "ApiDestinationArn",
+    "Name",
+    "ApiDestinationState",
+    "ConnectionArn",
+    "InvocationEndpoint",
+    "HttpMethod",
+    "InvocationRateLimitPerSecond",
+    "CreationTime",
+    "LastModifiedTime",
+)
 DESTINATION_SETTINGS = (
     "Description",
     "ConnectionArn",
@@ -49,7 +65,7 @@ class ConnectionOperations(BusBase):
             "AuthParameters": request["AuthParameters"],
             "ConnectionState": "AUTHORIZED",
             "SecretArn": f"arn:aws:secretsmanager:{where.region}:{where.account}:secret:"
-            f"events!connection/{name}/{uuid.uuid4()}",
+            f"events!connection/{name}/{uuid.uuid4()}-{_secret_suffix()}",
             "CreationTime": now,
             "LastModifiedTime": now,
             "LastAuthorizedTime": now,
@@ -58,10 +74,18 @@ class ConnectionOperations(BusBase):
             lambda c: store.insert(c, where.account, where.region, "connection", "", name, connection)
         ):
             raise ResourceAlreadyExistsException(f"Connection {name} already exists.")
-        return {k: connection[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime")}
+        answer = {k: connection[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime")}
+        if connection["AuthorizationType"] == "OAUTH_CLIENT_CREDENTIALS":
+            # AWS answers AUTHORIZING while it asks the authorization endpoint for a token; ours asks
+            # at delivery time, so the stored connection is AUTHORIZED straight away.
+            answer["ConnectionState"] = "AUTHORIZING"
+        return answer
 
     async def describe_connection(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        connection = await self._connection(Where(context.account, context.region), request["Name"])
+        where, name = Where(context.account, context.region), request["Name"]
+        connection = await self._find(
+            where, "connection", "", name, lambda: _no_connection(name, "Failed to describe the connection(s). ")
+        )
         public = {k: v for k, v in connection.items() if k != "Tags" and v is not None}
         public["AuthParameters"] = _without_secrets(connection["AuthParameters"])
         return public
@@ -80,7 +104,7 @@ class ConnectionOperations(BusBase):
             connection["ConnectionState"] = "AUTHORIZED"
 
         connection = await self._change(where, "connection", "", name, change, lambda: _no_connection(name))
-        return {k: connection[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime")}
+        return _summary(connection)
 
     async def delete_connection(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         where = Where(context.account, context.region)
@@ -88,9 +112,7 @@ class ConnectionOperations(BusBase):
         await self.yard.db.write(
             lambda c: store.delete(c, where.account, where.region, "connection", "", request["Name"])
         )
-        return {k: connection[k] for k in ("ConnectionArn", "CreationTime", "LastModifiedTime")} | {
-            "ConnectionState": "DELETING"
-        }
+        return _summary(connection) | {"ConnectionState": "DELETING"}
 
     async def deauthorize_connection(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         where = Where(context.account, context.region)
@@ -100,9 +122,7 @@ class ConnectionOperations(BusBase):
             where, "connection", "", name, lambda found: found.update(ConnectionState="DEAUTHORIZED"),
             lambda: _no_connection(name),
         )  # fmt: skip
-        return {k: connection[k] for k in ("ConnectionArn", "CreationTime", "LastModifiedTime")} | {
-            "ConnectionState": "DEAUTHORIZING"
-        }
+        return _summary(connection) | {"ConnectionState": "DEAUTHORIZING"}
 
     async def list_connections(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         where = Where(context.account, context.region)
@@ -146,7 +166,14 @@ class ConnectionOperations(BusBase):
         return {k: destination[k] for k in keys}
 
     async def describe_api_destination(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        found = await self._destination(Where(context.account, context.region), request["Name"])
+        where, name = Where(context.account, context.region), request["Name"]
+        found = await self._find(
+            where,
+            "api-destination",
+            "",
+            name,
+            lambda: _no_destination(name, "Failed to describe the api-destination(s). "),
+        )
         return {k: v for k, v in found.items() if k != "Tags" and v is not None}
 
     async def update_api_destination(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -180,7 +207,7 @@ class ConnectionOperations(BusBase):
         )
         if request.get("ConnectionArn"):
             found = [d for d in found if d["ConnectionArn"] == request["ConnectionArn"]]
-        public = [{k: v for k, v in d.items() if k != "Tags" and v is not None} for d in found]
+        public = [{k: d[k] for k in DESTINATION_LISTED if d.get(k) is not None} for d in found]
         return self._listed("ApiDestinations", public, request)
 
     async def _destination(self, where: Where, name: str) -> dict[str, Any]:
@@ -197,12 +224,22 @@ class ConnectionOperations(BusBase):
         return destination, connection
 
 
-def _no_connection(name: str) -> ResourceNotFoundException:
-    return ResourceNotFoundException(f"Connection '{name}' does not exist.")
+def _no_connection(name: str, context: str = "") -> ResourceNotFoundException:
+    """``context`` is the operation's preamble AWS puts first, e.g. "Failed to describe the connection(s). "."""
+    return ResourceNotFoundException(f"{context}Connection '{name}' does not exist.")
 
 
-def _no_destination(name: str) -> ResourceNotFoundException:
-    return ResourceNotFoundException(f"An api-destination '{name}' does not exist.")
+def _no_destination(name: str, context: str = "") -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"{context}An api-destination '{name}' does not exist.")
+
+
+def _summary(connection: dict[str, Any]) -> dict[str, Any]:
+    return {k: connection[k] for k in CONNECTION_SUMMARY if connection.get(k) is not None}
+
+
+def _secret_suffix() -> str:
+    """The six characters Secrets Manager appends to a secret's name in its ARN."""
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(6))
 
 
 def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

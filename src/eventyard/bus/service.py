@@ -15,7 +15,12 @@ from eventyard.bus import http_target, store
 from eventyard.bus.archives import ArchiveOperations
 from eventyard.bus.connections import ConnectionOperations
 from eventyard.bus.delivery import Deliverer
-from eventyard.bus.errors import ResourceAlreadyExistsException, ResourceNotFoundException, ValidationException
+from eventyard.bus.errors import (
+    ResourceAlreadyExistsException,
+    ResourceNotFoundException,
+    ValidationException,
+    rule_not_found,
+)
 from eventyard.bus.events import EventOperations
 from eventyard.bus.names import DEFAULT_BUS, Where, bus_name, parse_arn
 from eventyard.bus.rules import RuleOperations
@@ -87,11 +92,11 @@ class BusService(RuleOperations, EventOperations, ArchiveOperations, ConnectionO
         if not created:
             raise ResourceAlreadyExistsException(f"Event bus {name} already exists.")
         self.rulebook.forget((where.account, where.region, name))
-        return {
+        return {"EventBusArn": bus["Arn"]} | {
             key: bus[key]
-            for key in ("Arn", "Description", "KmsKeyIdentifier", "DeadLetterConfig", "LogConfig")
+            for key in ("Description", "KmsKeyIdentifier", "DeadLetterConfig", "LogConfig")
             if bus.get(key)
-        } | {"EventBusArn": bus["Arn"]}
+        }
 
     async def describe_event_bus(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         where = Where(context.account, context.region)
@@ -137,7 +142,7 @@ class BusService(RuleOperations, EventOperations, ArchiveOperations, ConnectionO
         prefix = request.get("NamePrefix", "")
         buses = await self.yard.db.read(lambda c: store.listing(c, where.account, where.region, "bus", "", prefix))
         if DEFAULT_BUS.startswith(prefix) and not any(b["Name"] == DEFAULT_BUS for b in buses):
-            buses = sorted([{"Name": DEFAULT_BUS, "Arn": where.bus_arn(DEFAULT_BUS)}, *buses], key=lambda b: b["Name"])
+            buses = sorted([self._default_bus(where), *buses], key=lambda b: b["Name"])
         return self._listed("EventBuses", [_public_bus(b) for b in buses], request)
 
     # --- permissions (the bus's resource policy) -----------------------------------------------------
@@ -222,7 +227,7 @@ class BusService(RuleOperations, EventOperations, ArchiveOperations, ConnectionO
                 return self._require_bus(c, Where(account, region), name)
             found = store.get(c, account, region, kind, scope, name)
             if found is None:
-                raise ResourceNotFoundException(f"Resource {arn} does not exist.")
+                raise _not_found(arn, kind, scope, name)
             return found
 
         return await self.yard.db.read(job)
@@ -237,7 +242,7 @@ class BusService(RuleOperations, EventOperations, ArchiveOperations, ConnectionO
                 else store.get(c, account, region, kind, scope, name)
             )
             if found is None:
-                raise ResourceNotFoundException(f"Resource {arn} does not exist.")
+                raise _not_found(arn, kind, scope, name)
             found["Tags"] = change(found.get("Tags", {}))
             store.put(c, account, region, kind, scope, name, found)
 
@@ -258,6 +263,13 @@ def _locate(arn: str) -> tuple[str, str, str, str, str]:
     if kind in ("archive", "connection", "api-destination"):
         return account, region, kind, "", rest.split("/")[0]
     raise ResourceNotFoundException(f"Resource {arn} does not exist.")
+
+
+def _not_found(arn: str, kind: str, scope: str, name: str) -> ResourceNotFoundException:
+    """AWS names a missing rule the way DescribeRule does (AWS-recorded for the tag operations)."""
+    if kind == "rule":
+        return rule_not_found(name, scope)
+    return ResourceNotFoundException(f"Resource {arn} does not exist.")
 
 
 def _public_bus(bus: dict[str, Any]) -> dict[str, Any]:

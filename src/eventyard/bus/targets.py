@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from eventyard.bus.names import parse_arn
 from eventyard.errors import ClientError, ResourceNotFoundException
+from eventyard.ids import new_id
 from eventyard.service import RequestContext
 
 if TYPE_CHECKING:
@@ -167,10 +168,17 @@ async def stage_for_queue(yard: Yard, target: dict[str, Any], items: list[tuple[
 
 
 async def to_bus(yard: Yard, target: dict[str, Any], payload: str, event: dict[str, Any], rule: dict[str, Any]) -> None:
-    """Another event bus: the event enters it as it is (same id), and its rules decide."""
+    """Another event bus: the event enters it as it is, and its rules decide.
+
+    AWS-recorded: within a region the event keeps its id (also across accounts); a bus in another
+    region receives it under a new id, with the rest of the event unchanged.
+    """
     bus = yard.services["events"]
     parts = parse_arn(target["Arn"])
     assert parts is not None
+    source = parse_arn(rule["Arn"])
+    if source is not None and source[2] != parts[2]:
+        event = {**event, "id": new_id()}
     await bus.forward(context_of(yard, target["Arn"]), parts[4].removeprefix("event-bus/"), event)  # type: ignore[attr-defined]
 
 
