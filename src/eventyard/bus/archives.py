@@ -4,7 +4,13 @@ An archive is a pattern on a bus; PutEvents writes a copy of each event it selec
 transaction that accepts it (see ``events.py``). A replay reads an archive's events between two
 times and routes them again to the archive's bus (or only to chosen rules) with ``replay-name``
 added, going through AWS's states STARTING -> RUNNING -> COMPLETED, or CANCELLING -> CANCELLED.
-Replays left running by a crash start over when the server comes back (at-least-once).
+
+One node runs a replay at a time: the one holding its lease (``Runner`` and ``LeaseUntil`` in the
+replay's document, never shown), renewed with each batch of events it routes. Each batch also
+records how far the replay got (``Position``, an archive row id). A replay whose node stopped (a
+crash, a restart, another PostgreSQL node gone) is taken over by any node's sweep once its lease
+ran out (on an embedded database, at once on restart) and carries on after the last recorded
+batch: a crash repeats at most one batch (at-least-once).
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as _dt
+import logging
+from functools import partial
 from typing import Any
 
 import orjson
@@ -29,6 +37,8 @@ from eventyard.bus.patterns import Pattern, parse_pattern
 from eventyard.errors import ResourceNotFoundException
 from eventyard.service import RequestContext
 
+log = logging.getLogger("eventyard.bus")
+
 ARCHIVE_FIELDS = (
     "ArchiveArn",
     "ArchiveName",
@@ -40,6 +50,10 @@ ARCHIVE_FIELDS = (
 )
 #: AWS: "only 10 replays are allowed to be in state STARTING or RUNNING at the same time" (per namespace).
 MAX_ACTIVE_REPLAYS = 10
+REPLAY_LEASE = 30.0  # seconds a node holds a replay without renewing it
+REPLAY_BATCH = 100  # archived events routed (and recorded as done) at a time
+REPLAY_SWEEP = 5.0  # seconds between looks for replays whose node stopped
+_ACTIVE = ("STARTING", "RUNNING", "CANCELLING")
 REPLAY_FIELDS = (
     "ReplayName", "ReplayArn", "Description", "State", "StateReason", "EventSourceArn", "Destination",
     "EventStartTime", "EventEndTime", "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime",
@@ -205,7 +219,7 @@ class ArchiveOperations(BusBase):
 
         if not await self.yard.db.write(job):
             raise ResourceAlreadyExistsException(f"Replay {name} already exists.")
-        self._launch(where, replay)
+        self._launch(where, name)
         return {"ReplayArn": replay["ReplayArn"], "State": "STARTING", "ReplayStartTime": now}
 
     async def describe_replay(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -239,61 +253,122 @@ class ArchiveOperations(BusBase):
     async def _replay(self, where: Where, name: str) -> dict[str, Any]:
         return await self._find(where, "replay", "", name, lambda: _no_replay(name))
 
-    # --- the replay engine ------------------------------------------------------------------------
+    # --- the replay engine (see the module doc) -------------------------------------------------
 
-    def _launch(self, where: Where, replay: dict[str, Any]) -> None:
-        key = (where.account, where.region, replay["ReplayName"])
-        self._replays[key] = asyncio.create_task(self._run_replay(where, replay["ReplayName"]))
+    def _launch(self, where: Where, name: str) -> None:
+        key = (where.account, where.region, name)
+        running = self._replays.get(key)
+        if running is None or running.done():
+            self._replays[key] = asyncio.create_task(self._run_replay(where, name))
 
     async def _start_replays(self) -> None:
-        unfinished = await self.yard.db.read(lambda c: store.every(c, "replay"))
-        for account, region, replay in unfinished:
-            if replay["State"] in ("STARTING", "RUNNING", "CANCELLING"):
-                self._launch(Where(account, region), replay)
+        # An embedded database has one node: leases in it are a previous run's, so take them at once.
+        await self._sweep_replays(ignore_leases=self.yard.db.dialect != "postgres")
+        self._replay_sweeper = asyncio.create_task(self._sweep_replays_forever(), name="bus-replay-sweep")
+
+    async def _sweep_replays_forever(self) -> None:
+        while True:
+            await self.yard.clock.sleep(REPLAY_SWEEP)
+            try:
+                await self._sweep_replays(ignore_leases=False)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("replay sweep failed; trying again later")
+
+    async def _sweep_replays(self, ignore_leases: bool) -> None:
+        now = self.yard.clock.now()
+        for account, region, replay in await self.yard.db.read(lambda c: store.every(c, "replay")):
+            if replay["State"] in _ACTIVE and (ignore_leases or replay.get("LeaseUntil", 0.0) <= now):
+                self._launch(Where(account, region), replay["ReplayName"])
 
     async def _stop_replays(self) -> None:
-        for task in self._replays.values():
+        tasks = [*self._replays.values(), *([self._replay_sweeper] if self._replay_sweeper else [])]
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _set_replay(self, where: Where, name: str, **changes: Any) -> dict[str, Any]:
-        def job(c: Any) -> dict[str, Any]:
-            replay = store.get(c, where.account, where.region, "replay", "", name)
-            assert replay is not None
-            if replay["State"] == "CANCELLING" and changes.get("State") in ("RUNNING", "COMPLETED"):
-                changes.update(State="CANCELLED", ReplayEndTime=self.yard.clock.now())
-            replay.update(changes)
+    async def _set_replay(self, where: Where, name: str, **changes: Any) -> dict[str, Any] | None:
+        """Record progress or an end state, renewing this node's lease; None once another node holds it.
+
+        A replay cancelled meanwhile ends CANCELLED instead of going on (or completing).
+        """
+        node, now = self._replay_node, self.yard.clock.now()
+
+        def job(c: Any) -> dict[str, Any] | None:
+            replay = store.get(c, where.account, where.region, "replay", "", name, for_update=True)
+            if replay is None or replay.get("Runner") != node or replay["State"] not in _ACTIVE:
+                return None
+            if replay["State"] == "CANCELLING" and changes.get("State", "RUNNING") in ("RUNNING", "COMPLETED"):
+                changes.update(State="CANCELLED", ReplayEndTime=now)
+            replay.update(changes, LeaseUntil=now + REPLAY_LEASE)
+            store.put(c, where.account, where.region, "replay", "", name, replay)
+            return replay
+
+        return await self.yard.db.write(job)
+
+    async def _claim_replay(self, where: Where, name: str, ignore_lease: bool) -> dict[str, Any] | None:
+        """Take the replay's lease if it is free (or ours); None when another node runs it or it ended."""
+        node, now = self._replay_node, self.yard.clock.now()
+
+        def job(c: Any) -> dict[str, Any] | None:
+            replay = store.get(c, where.account, where.region, "replay", "", name, for_update=True)
+            if replay is None or replay["State"] not in _ACTIVE:
+                return None
+            if replay.get("Runner") not in (None, node) and replay.get("LeaseUntil", 0.0) > now and not ignore_lease:
+                return None
+            replay.update(Runner=node, LeaseUntil=now + REPLAY_LEASE)
+            if replay["State"] == "STARTING":
+                replay["State"] = "RUNNING"
+            elif replay["State"] == "CANCELLING":
+                replay.update(State="CANCELLED", ReplayEndTime=now)
             store.put(c, where.account, where.region, "replay", "", name, replay)
             return replay
 
         return await self.yard.db.write(job)
 
     async def _run_replay(self, where: Where, name: str) -> None:
-        replay = await self._set_replay(where, name, State="RUNNING")
-        if replay["State"] != "RUNNING":
+        ignore_lease = self.yard.db.dialect != "postgres"
+        replay = await self._claim_replay(where, name, ignore_lease)
+        if replay is None or replay["State"] != "RUNNING":
             return
         archive_arn = replay["EventSourceArn"]
-        texts = await self.yard.db.read(lambda c: store.archived(c, archive_arn, 0.0, float("inf")))
+        start, end = replay["EventStartTime"], replay["EventEndTime"]
         rules = set(replay["Destination"].get("FilterArns") or []) or None
         bus = replay["Destination"]["Arn"].split(":event-bus/", 1)[-1]
-        last = None
-        for text in texts:
-            event = orjson.loads(text)
-            moment = _epoch(event["time"])
-            if not replay["EventStartTime"] <= moment < replay["EventEndTime"]:
-                continue
-            event["replay-name"] = name
-            await self._route(where, [(bus, event)], self.yard.clock.now(), only_rules=rules)
-            last = moment
-            current = await self._replay(where, name)
-            if current["State"] == "CANCELLING":
-                await self._set_replay(where, name, State="CANCELLED", ReplayEndTime=self.yard.clock.now())
+        position = replay.get("Position", 0)
+        while True:
+            rows = await self.yard.db.read(
+                partial(
+                    store.archived_after,
+                    archive_arn=archive_arn,
+                    start=start,
+                    end=end,
+                    after=position,
+                    limit=REPLAY_BATCH,
+                )
+            )
+            if not rows:
+                break
+            events = []
+            for _, text in rows:
+                event = orjson.loads(text)
+                event["replay-name"] = name
+                events.append(event)
+            await self._route(where, [(bus, event) for event in events], self.yard.clock.now(), only_rules=rules)
+            position = rows[-1][0]
+            last = max(_epoch(event["time"]) for event in events)
+            progress = {
+                "Position": position,
+                "EventLastReplayedTime": max(last, replay.get("EventLastReplayedTime", last)),
+            }
+            updated = await self._set_replay(where, name, **progress)
+            if updated is None or updated["State"] != "RUNNING":  # taken over, or cancelled
                 return
-        done: dict[str, Any] = {"State": "COMPLETED", "ReplayEndTime": self.yard.clock.now()}
-        if last is not None:
-            done["EventLastReplayedTime"] = last
-        await self._set_replay(where, name, **done)
+            replay = updated
+        await self._set_replay(where, name, State="COMPLETED", ReplayEndTime=self.yard.clock.now())
 
 
 def _no_archive(name: str) -> ResourceNotFoundException:

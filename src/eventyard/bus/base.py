@@ -10,6 +10,7 @@ from eventyard.bus import store
 from eventyard.bus.errors import ValidationException, bus_not_found
 from eventyard.bus.names import DEFAULT_BUS, Where
 from eventyard.bus.rulebook import RuleBook
+from eventyard.ids import new_uuid
 from eventyard.service import Service
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ class BusBase(Service):
         self.rulebook = RuleBook(max_age=1.0 if yard.db.dialect == "postgres" else None)
         self._archives_cached: dict[tuple[str, str], dict[str, list[tuple[str, Pattern | None]]]] = {}
         self._replays: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        self._replay_sweeper: asyncio.Task[None] | None = None
+        self._replay_node = new_uuid()  # whose lease a replay is under (archives.py)
         # AWS describes the default bus with a CreationTime like any other; ours exists from the
         # start, so until a write stores it (a policy, a tag) it reports when this service started.
         self._default_bus_created = yard.clock.now()

@@ -202,12 +202,14 @@ def archive(c: Any, rows: Iterable[tuple[str, float, str]]) -> None:
     c.executemany("INSERT INTO bus_archive_events (archive_arn, event_time, event) VALUES (?, ?, ?)", list(rows))
 
 
-def archived(c: Any, archive_arn: str, start: float, end: float) -> list[str]:
+def archived_after(c: Any, archive_arn: str, start: float, end: float, after: int, limit: int) -> list[tuple[int, str]]:
+    """Up to ``limit`` (row id, event) of an archive in a time window, past row ``after``, in order."""
     rows = c.execute(
-        "SELECT event FROM bus_archive_events WHERE archive_arn = ? AND event_time >= ? AND event_time < ? ORDER BY id",
-        (archive_arn, start, end),
+        "SELECT id, event FROM bus_archive_events WHERE archive_arn = ? AND event_time >= ? AND event_time < ?"
+        " AND id > ? ORDER BY id LIMIT ?",
+        (archive_arn, start, end, after, limit),
     ).fetchall()
-    return [row[0] for row in rows]
+    return [(int(row[0]), row[1]) for row in rows]
 
 
 def archive_stats(c: Any, archive_arn: str) -> tuple[int, int]:
