@@ -16,7 +16,7 @@ from setuptools.command.build_ext import build_ext
 
 COMPILED = [
     f"src/eventyard/bus/patterns/{name}.py"
-    for name in ("exclusions", "index", "interest", "machine", "segments", "values")
+    for name in ("exclusions", "index", "interest", "machine", "reader", "segments", "values")
 ]
 
 

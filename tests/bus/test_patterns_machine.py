@@ -182,11 +182,10 @@ def test_cidr_lookups_agree_for_repeated_addresses() -> None:
         assert machine.match({"detail": {"ip": f"10.0.{number // 256}.{number % 256}"}}) == {"rule"}
 
 
-def test_a_path_with_paths_below_it_and_a_huge_set_of_paths_fall_back_to_the_general_walk() -> None:
+def test_a_path_with_paths_below_it_falls_back_to_the_general_walk_and_wide_rule_sets_match() -> None:
     machine = _machine(leaf='{"detail": {"a": [1]}}', below='{"detail": {"a": {"b": [1]}}}')
     assert machine.match({"detail": {"a": 1}}) == {"leaf"}
     assert machine.match({"detail": {"a": {"b": 1}}}) == {"below"}
-    assert compile_reader(interest_tree([f"detail.f{number}" for number in range(500)])) is None
     wide = RuleMachine()
     for number in range(500):
         wide.add(number, parse_pattern(f'{{"detail": {{"f{number}": [{number}]}}}}'))
@@ -229,9 +228,7 @@ def test_reader_and_general_walk_find_the_reference_leaves(event: dict) -> None:
     expected = {path: keys for path, keys in reference.items() if path in PATHS}
     walked = flatten_interesting(event, root)
     assert _key_counts(walked.fields, walked.pending, PATHS) == expected
-    reader = compile_reader(root)
-    assert reader is not None
-    read = reader(event)
+    read = compile_reader(root)(event)
     if read is not None:  # the reader gives up on dotted keys and arrays of objects
         assert _key_counts(read[0], read[1], PATHS) == expected
 

@@ -25,7 +25,7 @@ until it does, which keeps a machine of 10,000 rules small.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from eventyard.bus.patterns.exclusions import Exclusions
 from eventyard.bus.patterns.model import (
@@ -52,10 +52,10 @@ Probe = Callable[[Any, list], None]  # (key, found): appends the states acceptin
 Lookup = Callable[[LeafKey], "list[State] | tuple[State, ...] | None"]  # the states accepting one key
 # Event strings already read as addresses (or found not to be one): sources repeat their addresses,
 # and one event's address is often looked up at several states. Bounded; shared by every index.
-_ADDRESSES: dict[str, IpAddress | None] = {}
-_ADDRESS_CACHE_SIZE = 4096
-_UNKNOWN: Any = object()
-_EMPTY: dict[str, Any] = {  # never changed: see FieldIndex.__init__
+_ADDRESSES: Final[dict[str, IpAddress | None]] = {}
+_ADDRESS_CACHE_SIZE: Final = 4096
+_UNKNOWN: Final[Any] = object()
+_EMPTY: Final[dict[str, Any]] = {  # never changed: see FieldIndex.__init__
     "ignore_case": {},
     "prefix": Affixes(),
     "prefix_ignore_case": Affixes(),

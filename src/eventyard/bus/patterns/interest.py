@@ -21,12 +21,12 @@ Keys of an event object that contain a dot read as nesting (``{"a.b": 1}`` is th
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from eventyard.bus.patterns.flatten import Membership
 from eventyard.bus.patterns.values import FIVE_BILLION, SCALE, LeafKey, leaf_key, number_key
 
-_MISSING = object()
+_MISSING: Final = object()
 
 
 class Interest:

@@ -15,25 +15,24 @@ ever visited. Two choices keep that set small:
   ``anything-but`` and ``exists``), so chains part early;
 - events are read only along paths some rule uses (``source``, ``detail.x``), once per event.
 
-What a match costs in Python is mostly the interpreter's per-step overhead, so the hot path is kept
-short: events are read by a reader compiled for the paths in use (``reader``, falling back to
-``interest.flatten_interesting``); floats and arrays are keyed only if a step reads them; each state
-keeps its steps as ready-made ``(path, lookup, reach, repeats)`` tuples, where ``lookup`` is the
-cheapest call that answers for what its index holds (often ``dict.get`` itself); and only states
-flagged ``special`` (rules end there, absence steps, many steps) get a closer look. The root's steps,
-which every event takes, are compiled into one straight-line function, recompiled at the next match
-after they change (``reader.compile_first_level``). An array or float read by a step that leads to a
-single state is keyed one leaf at a time, up to the first leaf accepted (``interest.first_hit``).
+The hot path is kept short (mypyc compiles this module and the ones it uses, see setup.py, but the
+work per step still counts): events are read by a plan made for the paths in use (``reader``,
+falling back to ``interest.flatten_interesting``); floats and arrays are keyed only if a step reads
+them; each state keeps its steps as ready-made ``(path, lookup, reach, repeats)`` tuples, where
+``lookup`` is the cheapest call that answers for what its index holds (often ``dict.get`` itself);
+and only states flagged ``special`` (rules end there, absence steps, many steps) get a closer look.
+An array or float read by a step that leads to a single state is keyed one leaf at a time, up to
+the first leaf accepted (``interest.first_hit``).
 
 Adding or removing a rule touches only its own chains: states are reference-counted and pruned when
 no branch passes through them any more; only a changed field's range index is rebuilt, lazily, and
-the reader is recompiled at the next match only when the set of paths in use changed.
+the reader is planned again at the next match only when the set of paths in use changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from eventyard.bus.patterns.flatten import Membership
 from eventyard.bus.patterns.index import FieldIndex
@@ -53,7 +52,7 @@ from eventyard.bus.patterns.model import (
     Numeric,
     Pattern,
 )
-from eventyard.bus.patterns.reader import FirstLevel, Reader, compile_first_level, compile_reader
+from eventyard.bus.patterns.reader import Reader, compile_reader
 
 RuleId = Hashable
 
@@ -85,8 +84,8 @@ class State:
         self.special = bool(self.rules or self.absent or len(self.steps) > _FEW_STEPS)
 
 
-_NOTHING: dict = {}  # see State.__init__
-_FEW_STEPS = 16  # past this many steps at a state, walk the event's fields instead when they are fewer
+_NOTHING: Final[dict] = {}  # see State.__init__
+_FEW_STEPS: Final = 16  # past this many steps at a state, walk the event's fields instead when they are fewer
 
 
 def _selectivity(matcher: Matcher) -> int:
@@ -122,9 +121,6 @@ class RuleMachine:
         self._interest = Interest()
         self._reader: Reader | None = None
         self._reader_stale = False
-        # the root's steps as one compiled function (see ``compile_first_level``), for these steps
-        self._first: FirstLevel | None = None
-        self._first_steps: tuple = ()
 
     def __len__(self) -> int:
         return len(self._chains)
@@ -156,7 +152,7 @@ class RuleMachine:
         self._chains[rule_id] = chains
         if len(self._path_uses) != paths_before:
             self._interest = interest_tree(self._path_uses)
-            self._reader_stale = True  # compiled at the next match: a batch of adds compiles once
+            self._reader_stale = True  # planned at the next match: a batch of adds plans once
 
     def remove(self, rule_id: RuleId) -> None:
         """Take the rule out, pruning the states only it used."""
@@ -182,7 +178,7 @@ class RuleMachine:
                     del self._path_uses[condition.path]
         if len(self._path_uses) != paths_before:
             self._interest = interest_tree(self._path_uses)
-            self._reader_stale = True  # compiled at the next match: a batch of adds compiles once
+            self._reader_stale = True  # planned at the next match: a batch of adds plans once
 
     def _step(self, parent: State, condition: Condition) -> State:
         child = parent.children.get(condition)
@@ -254,14 +250,7 @@ class RuleMachine:
         matched: set[RuleId] = set()
         todo: list[State] = []
         pop, push_all, get = todo.pop, todo.extend, fields.get
-        root = self._root
-        if root.steps is not self._first_steps:
-            self._first_steps = root.steps
-            self._first = None if root.special else compile_first_level(root.steps, take_pending)
-        if self._first is not None:
-            self._first(fields, pending, push_all)
-        else:
-            todo.append(root)
+        todo.append(self._root)
         while todo:
             state = pop()
             steps: Sequence[tuple[str, Any, Any, int, bool]] = state.steps

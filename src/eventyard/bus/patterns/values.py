@@ -20,12 +20,12 @@ import ipaddress
 import re
 import socket
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
-SCALE = 1_000_000
-FIVE_BILLION = 5_000_000_000
-NUMBER_LIMIT = FIVE_BILLION * SCALE  # bounds of a scaled comparable number, inclusive
-_MAX_DECIMALS = 6
+SCALE: Final = 1_000_000
+FIVE_BILLION: Final = 5_000_000_000
+NUMBER_LIMIT: Final = FIVE_BILLION * SCALE  # bounds of a scaled comparable number, inclusive
+_MAX_DECIMALS: Final = 6
 
 
 class NumberText(NamedTuple):
@@ -46,9 +46,9 @@ class JsonLiteral:
         return self.name
 
 
-TRUE = JsonLiteral("true")
-FALSE = JsonLiteral("false")
-NULL = JsonLiteral("null")
+TRUE: Final = JsonLiteral("true")
+FALSE: Final = JsonLiteral("false")
+NULL: Final = JsonLiteral("null")
 
 LeafKey = str | int | NumberText | JsonLiteral
 
@@ -106,11 +106,12 @@ def leaf_key(value: object) -> LeafKey | None:
 
 # --- IP addresses -----------------------------------------------------------------------------------
 
-_IPV4_SHAPE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
-_IPV6_SHAPE = re.compile(r"[0-9a-fA-F:]*:[0-9a-fA-F:]*")
+_IPV4_SHAPE: Final = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
+_IPV6_SHAPE: Final = re.compile(r"[0-9a-fA-F:]*:[0-9a-fA-F:]*")
 
 
-_read_ipv4, _IPV4 = socket.inet_pton, socket.AF_INET
+_read_ipv4: Final = socket.inet_pton
+_IPV4: Final = socket.AF_INET
 
 
 class IpAddress(NamedTuple):
