@@ -71,8 +71,10 @@ def compile_reader(root: Interest) -> Reader:
 
 
 def _read_object(value: dict, keys: list[Key], deep: bool, fields: dict[str, Any], pending: dict[str, list]) -> bool:
-    if deep and "." in "".join(value):
-        return False
+    if deep:
+        for name in value:
+            if "." in name:
+                return False
     for key in keys:
         child: Any = value.get(key.name, _MISSING)
         if child is _MISSING:
