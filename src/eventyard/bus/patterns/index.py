@@ -7,8 +7,9 @@ kind of matcher up by a structure whose cost does not depend on how many matcher
 - prefixes and suffixes (plain or ignoring case): one dict lookup per distinct prefix length;
 - wildcards: bucketed by their literal head (a prefix lookup) or, for a leading ``*``, by their
   literal tail; only the few candidates found are run as regular expressions;
-- numeric ranges and IP ranges: a bisect into precomputed elementary segments (rebuilt lazily for
-  this field only when a range is added or removed);
+- numeric ranges: a bisect into precomputed elementary segments (rebuilt lazily for this field
+  only when a range is added or removed);
+- IP ranges (cidr): a dict lookup per CIDR block size in use (``segments.Blocks``);
 - ``exists: true``: every leaf; ``anything-but`` (every form): all its states minus those whose
   exclusions the key hits, found by the same lookups, so its cost is the number of states it lets
   through, which are matches anyway.
@@ -44,15 +45,15 @@ from eventyard.bus.patterns.model import (
     Suffix,
     Wildcard,
 )
-from eventyard.bus.patterns.segments import Affixes, Segments, doubled
-from eventyard.bus.patterns.values import IpAddress, LeafKey, event_ip
+from eventyard.bus.patterns.segments import Affixes, Blocks, Segments, doubled
+from eventyard.bus.patterns.values import LeafKey, event_ip
 
 State = Any  # machine.State; kept loose to avoid an import cycle
 Probe = Callable[[Any, list], None]  # (key, found): appends the states accepting key
 Lookup = Callable[[LeafKey], "list[State] | tuple[State, ...] | None"]  # the states accepting one key
 # Event strings already read as addresses (or found not to be one): sources repeat their addresses,
 # and one event's address is often looked up at several states. Bounded; shared by every index.
-_ADDRESSES: Final[dict[str, IpAddress | None]] = {}
+_ADDRESSES: Final[dict[str, tuple[int, int] | None]] = {}
 _ADDRESS_CACHE_SIZE: Final = 4096
 _UNKNOWN: Final[Any] = object()
 _EMPTY: Final[dict[str, Any]] = {  # never changed: see FieldIndex.__init__
@@ -65,8 +66,8 @@ _EMPTY: Final[dict[str, Any]] = {  # never changed: see FieldIndex.__init__
     "wildcard_tail": Affixes(),
     "wildcard_scan": [],
     "numeric": Segments(),
-    "ip4": Segments(),
-    "ip6": Segments(),
+    "ip4": Blocks(),
+    "ip6": Blocks(),
     "any_leaf": [],
     "anything_but": Exclusions(),
 }
@@ -123,8 +124,8 @@ class FieldIndex:
         self.wildcard_tail: Affixes = _EMPTY["wildcard_tail"]
         self.wildcard_scan: list[tuple[Wildcard, State]] = _EMPTY["wildcard_scan"]
         self.numeric: Segments = _EMPTY["numeric"]
-        self.ip4: Segments = _EMPTY["ip4"]
-        self.ip6: Segments = _EMPTY["ip6"]
+        self.ip4: Blocks = _EMPTY["ip4"]
+        self.ip6: Blocks = _EMPTY["ip6"]
         self.any_leaf: list[State] = _EMPTY["any_leaf"]
         self.anything_but: Exclusions = _EMPTY["anything_but"]
         self.probes_str: tuple[Probe, ...] = ()
@@ -161,9 +162,9 @@ class FieldIndex:
             segments = self._owned("numeric")
             (segments.add if adding else segments.remove)(*bounds, state)
         elif kind is IpRange:
-            segments = self._owned("ip4" if matcher.low.bits == 32 else "ip6")  # type: ignore[attr-defined]
+            blocks = self._owned("ip4" if matcher.low.bits == 32 else "ip6")  # type: ignore[attr-defined]
             bounds = (matcher.low.value, matcher.high.value)  # type: ignore[attr-defined]
-            (segments.add if adding else segments.remove)(*bounds, state)
+            (blocks.add if adding else blocks.remove)(*bounds, state)
         elif kind is Exists:
             if matcher.present:  # type: ignore[attr-defined]
                 _edit(self._owned("any_leaf"), state, adding)
@@ -365,23 +366,23 @@ class FieldIndex:
         candidates.extend(self.wildcard_scan)
         return [state for wildcard, state in candidates if wildcard.regex.fullmatch(key) is not None]
 
-    def _ip_lookup(self, key: LeafKey) -> tuple[State, ...] | None:
+    def _ip_lookup(self, key: LeafKey) -> list[State] | None:
         if type(key) is not str:
             return None
         address = _address(key)
         if address is None:
             return None
-        return (self.ip4 if address.bits == 32 else self.ip6).states(address.value)
+        bits, value = address
+        return (self.ip4 if bits == 32 else self.ip6).states(value)
 
     def _ip(self, key: str, found: list[State]) -> None:
         address = _address(key)
         if address is not None:
-            segments = self.ip4 if address.bits == 32 else self.ip6
-            if segments:
-                found.extend(segments.states(address.value))
+            bits, value = address
+            found.extend((self.ip4 if bits == 32 else self.ip6).states(value))
 
 
-def _address(text: str) -> IpAddress | None:
+def _address(text: str) -> tuple[int, int] | None:
     """``values.event_ip``, remembered (see ``_ADDRESSES``)."""
     address = _ADDRESSES.get(text, _UNKNOWN)
     if address is _UNKNOWN:

@@ -163,9 +163,7 @@ class IpRange(Matcher):
         if type(key) is not str:
             return False
         address = event_ip(key)
-        return (
-            address is not None and address.bits == self.low.bits and self.low.value <= address.value <= self.high.value
-        )
+        return address is not None and address[0] == self.low.bits and self.low.value <= address[1] <= self.high.value
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,9 @@
 - ``Affixes``: texts by length, answering "which of these does the value start (or end) with" in
   one dict lookup per distinct length;
 - ``Segments``: closed integer ranges, answering "which ranges hold this point" by one bisect into
-  elementary segments precomputed (lazily, after a change) with the states active in each.
+  elementary segments precomputed (lazily, after a change) with the states active in each;
+- ``Blocks``: address ranges cut into aligned blocks (CIDR blocks), answering "which ranges hold this
+  address" by one dict lookup per block size in use (a handful, at most the address width).
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ class Affixes:
 
 
 class Segments:
-    """Closed integer ranges; ``states(point)`` finds all ranges holding a point by one bisect."""
+    """Closed ranges of doubled numbers (see ``doubled``): the ranges holding a number are found by one
+    bisect (``lookup_doubled``)."""
 
     __slots__ = ("_bounds", "_dirty", "_segments", "ranges")
 
@@ -134,13 +137,59 @@ class Segments:
         bounds, segments = self._bounds, self._segments
         return {item for key in keys if type(key) is int for item in segments[bisect_right(bounds, 2 * key) - 1]}
 
-    def states(self, point: int) -> tuple[Item, ...]:
-        """The items of every range holding ``point``, each once (none when no range was added)."""
-        if self._dirty:
-            self._rebuild()
-        return self._segments[bisect_right(self._bounds, point) - 1]
-
 
 def doubled(low: int, low_open: bool, high: int, high_open: bool) -> tuple[int, int]:
     """A numeric range as a closed range of doubled bounds (``> x`` starts at ``2x + 1``)."""
     return 2 * low + (1 if low_open else 0), 2 * high - (1 if high_open else 0)
+
+
+class Blocks:
+    """Address ranges, each cut into the aligned blocks that tile it; ``states(address)`` finds the
+    ranges holding an address by one dict lookup per block size in use.
+
+    A CIDR block is one aligned block, so rules on the usual /8, /16 and /24 blocks cost three
+    lookups whatever their number. A range that holds an address holds it in exactly one of its
+    blocks, so an item appears once per range that holds the address.
+    """
+
+    __slots__ = ("by_shift",)
+
+    def __init__(self) -> None:
+        # block size as a shift (a block of 2**shift addresses) -> {address >> shift: items}
+        self.by_shift: dict[int, dict[int, list[Item]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.by_shift)
+
+    def add(self, low: int, high: int, item: Item) -> None:
+        for shift, prefix in tiles(low, high):
+            self.by_shift.setdefault(shift, {}).setdefault(prefix, []).append(item)
+
+    def remove(self, low: int, high: int, item: Item) -> None:
+        for shift, prefix in tiles(low, high):
+            table = self.by_shift[shift]
+            table[prefix].remove(item)
+            if not table[prefix]:
+                del table[prefix]
+                if not table:
+                    del self.by_shift[shift]
+
+    def states(self, address: int) -> list[Item]:
+        found: list[Item] = []
+        for shift, table in self.by_shift.items():
+            hit = table.get(address >> shift)
+            if hit:
+                found.extend(hit)
+        return found
+
+
+def tiles(low: int, high: int) -> list[tuple[int, int]]:
+    """The aligned blocks, as (shift, low >> shift), that exactly cover the range [low, high]."""
+    blocks = []
+    while low <= high:
+        fits = (high - low + 1).bit_length() - 1  # the largest block that fits in what is left
+        aligned = (low & -low).bit_length() - 1 if low else fits  # the largest block starting at low
+        shift = min(fits, aligned)
+        blocks.append((shift, low >> shift))
+        low += 1 << shift
+    return blocks
