@@ -18,17 +18,14 @@ Rule sets of 1, 100, 1,000 and 10,000 rules read the same fields with the same o
 
 Reported: events/s on already-parsed events, events/s including ``orjson.loads``, matches per
 event, the operator mix of the 10,000-rule set, and the growth of the per-event cost from 1 to
-10,000 rules (goal: at most 2x), with the reference matcher run on a sample as a baseline and a
-cProfile line saying what dominates.
+10,000 rules (goal: at most 2x), with the reference matcher run on a sample as a baseline, and
+whether the matcher ran compiled (mypyc, see setup.py) or as pure Python.
 """
 
 from __future__ import annotations
 
-import cProfile
 import gc
-import io
 import json
-import pstats
 import random
 import time
 from collections import Counter
@@ -254,19 +251,6 @@ def _timed_raw(machine: RuleMachine, raw: list[bytes]) -> float:
     return best
 
 
-def _profile(machine: RuleMachine, events: list) -> str:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for event in events:
-        machine.match(event)
-    profiler.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
-    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:4]  # type: ignore[attr-defined]
-    total = sum(row[1][2] for row in stats.stats.items()) or 1.0  # type: ignore[attr-defined]
-    return ", ".join(f"{func[2]} {100 * tottime / total:.0f}%" for func, (_, _, tottime, _, _) in rows)
-
-
 def run(quick: bool = False) -> str:
     """Run the benchmark and return a markdown report (``quick`` uses 5k events instead of 100k)."""
     rng = random.Random(20260101)
@@ -278,7 +262,6 @@ def run(quick: bool = False) -> str:
 
     rows = []
     per_event: dict[int, float] = {}
-    profile_line = ""
     for count in RULE_COUNTS:
         machine = RuleMachine()
         start = time.perf_counter()
@@ -293,8 +276,6 @@ def run(quick: bool = False) -> str:
             f"| {count:,} | {event_count / elapsed:,.0f} | {1e6 * elapsed / event_count:.2f} | "
             f"{event_count / with_parse:,.0f} | {matched / event_count:.4f} | {build * 1000:.0f} ms |"
         )
-        if count == max(RULE_COUNTS):
-            profile_line = _profile(machine, events[: min(event_count, 20_000)])
 
     sample = events[:200]
     start = time.perf_counter()
@@ -320,7 +301,6 @@ def run(quick: bool = False) -> str:
             + ", ".join(f"{name} {mix[name]:,}" for name in OPERATORS)
             + ".",
             f"Baseline: the reference matcher trying 100 rules one by one manages {reference_rate:,.0f} events/s.",
-            f"What dominates at {largest:,} rules (cProfile tottime): {profile_line}.",
             "The matcher ran "
             + ("compiled by mypyc (setup.py)." if machine_module.__file__.endswith(".so") else "as pure Python."),
         ]
