@@ -79,3 +79,22 @@ async def test_out_of_range_event_time_fails_its_entry_not_the_request(yard: eve
     assert result["FailedEntryCount"] == 2
     assert [e.get("ErrorCode") for e in result["Entries"]] == ["InvalidArgument", "InvalidArgument", None]
     assert json.dumps(result)
+
+
+async def test_strings_a_c_library_cannot_read_as_addresses_are_just_not_addresses(yard: eventyard.Yard) -> None:
+    # "cafe\u0000" starts like an address; reading it with inet_pton raised ValueError, which failed
+    # the whole PutEvents (and TestEventPattern) instead of simply not matching an address rule.
+    events, sqs = yard.client("events"), yard.client("sqs")
+    url, arn = await queue(sqs, "addresses")
+    await events.put_rule(Name="ip", EventPattern='{"detail": {"ip": ["10.0.0.1"]}}')
+    await events.put_targets(Rule="ip", Targets=[{"Id": "q", "Arn": arn}])
+    odd = [entry(detail={"ip": text}) for text in ("cafe\u0000", "10.0.0.1\u0000")]
+    result = await events.put_events(Entries=[*odd, entry(detail={"ip": "10.0.0.1"})])
+    assert result["FailedEntryCount"] == 0
+    assert [event["detail"]["ip"] for event in bodies(await drain(sqs, url, expect=1))] == ["10.0.0.1"]
+    answer = await events.test_event_pattern(
+        EventPattern='{"detail": {"ip": ["10.0.0.1"]}}',
+        Event=json.dumps({"id": "1", "account": "1", "source": "s", "time": "t", "region": "r",
+                          "detail-type": "d", "detail": {"ip": "cafe\u0000"}}),
+    )  # fmt: skip
+    assert answer["Result"] is False

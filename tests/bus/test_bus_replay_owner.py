@@ -11,6 +11,7 @@ from typing import Any
 
 import eventyard
 from eventyard.bus import store
+from eventyard.bus.names import Where
 from eventyard.clock import VirtualClock
 from tests.bus.bus_helpers import bodies, drain, entry, queue
 
@@ -108,3 +109,34 @@ async def test_a_replay_routes_archives_larger_than_one_batch_completely(
     described = await events.describe_replay(ReplayName="again")
     assert described["State"] in ("RUNNING", "COMPLETED")
     assert not {"Runner", "Position", "LeaseUntil"} & set(described), "the engine's bookkeeping stays inside"
+
+
+async def test_a_node_that_stops_cleanly_hands_over_and_no_event_is_replayed_twice(
+    yard: eventyard.Yard, clock: VirtualClock
+) -> None:
+    bus_arn, archive_arn, rule_arn, url = await _archive_with_events(yard, 0)
+    events, sqs = yard.client("events"), yard.client("sqs")
+    for start in range(0, 600, 10):
+        await events.put_events(Entries=[entry(detail={"n": n}) for n in range(start, start + 10)])
+    await drain(sqs, url, expect=600, within=10)
+    await _leave_replay(yard, _replay(bus_arn, archive_arn, rule_arn, clock.now(), State="STARTING"))
+    service = yard.services["events"]
+    service._launch(Where("000000000000", "us-east-1"), "again")  # type: ignore[attr-defined]
+    stored = None
+    for _ in range(500):  # stop this node once the first batches are recorded, before the last one
+        stored = await yard.db.read(lambda c: store.get(c, "000000000000", "us-east-1", "replay", "", "again"))
+        if stored and stored.get("Position"):
+            break
+        await asyncio.sleep(0)
+    await service._stop_replays()  # type: ignore[attr-defined]
+    stored = await yard.db.read(lambda c: store.get(c, "000000000000", "us-east-1", "replay", "", "again"))
+    assert stored is not None and stored["State"] == "RUNNING" and stored["LeaseUntil"] == 0.0
+    service._replay_node = "the next node"  # type: ignore[attr-defined]
+    await service._sweep_replays(ignore_leases=False)  # type: ignore[attr-defined]
+    replayed = bodies(await drain(sqs, url, expect=600, within=10))
+    assert sorted(event["detail"]["n"] for event in replayed) == list(range(600))
+    for _ in range(100):
+        if await _state(yard) == "COMPLETED":
+            break
+        await asyncio.sleep(0.02)
+    assert await _state(yard) == "COMPLETED"

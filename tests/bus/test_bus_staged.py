@@ -61,6 +61,7 @@ async def test_a_message_the_queue_refuses_goes_through_the_outbox_to_the_dead_l
 
 class _FailingWrite:
     attempts = 0
+    refused: tuple[int, ...] = ()
 
     def write(self, connection: Any, now: float) -> None:
         _FailingWrite.attempts += 1
@@ -98,24 +99,47 @@ async def test_a_staged_write_that_fails_is_delivered_through_the_outbox(
     assert sorted(delivered) == sorted(e["EventId"] for e in sent["Entries"])
 
 
+@pytest.mark.parametrize("name", ["vanishing", "vanishing.fifo"])
 async def test_a_queue_deleted_between_staging_and_writing_fails_over_to_the_outbox(
-    yard: eventyard.Yard, monkeypatch: pytest.MonkeyPatch
+    yard: eventyard.Yard, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     events, sqs = yard.client("events"), yard.client("sqs")
     dlq_url, dlq_arn = await queue(sqs, "late-letters")
-    _, arn = await queue(sqs, "vanishing")
+    attributes = {"FifoQueue": "true"} if name.endswith(".fifo") else {}
+    url = (await sqs.create_queue(QueueName=name, Attributes=attributes))["QueueUrl"]
+    arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
 
     async def stage_then_lose_the_queue(yard: Any, target: Any, items: Any) -> Any:
         staged = await targets.stage_for_queue(yard, target, items)
         # another node deletes the queue: its rows go, this node's cache still has it
-        await yard.db.write(lambda c: c.execute("DELETE FROM sqs_queues WHERE name = ?", ("vanishing",)))
+        await yard.db.write(lambda c: c.execute("DELETE FROM sqs_queues WHERE name = ?", (name,)))
         return staged
 
     monkeypatch.setitem(targets._STAGES, ("sqs", ""), stage_then_lose_the_queue)
     await events.put_rule(Name="r", EventPattern='{"source": ["shop.orders"]}')
-    await events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn, "DeadLetterConfig": {"Arn": dlq_arn}}])
+    target = {"Id": "q", "Arn": arn, "DeadLetterConfig": {"Arn": dlq_arn}, "SqsParameters": {"MessageGroupId": "g"}}
+    if not name.endswith(".fifo"):
+        del target["SqsParameters"]
+    await events.put_targets(Rule="r", Targets=[target])
     sent = await events.put_events(Entries=[entry()])
     assert sent["FailedEntryCount"] == 0
     [letter] = await drain(sqs, dlq_url, expect=1)
     assert json.loads(letter["Body"])["id"] == sent["Entries"][0]["EventId"]
     assert letter["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "AWS.SimpleQueueService.NonExistentQueue"
+
+
+async def test_one_refused_message_does_not_take_the_others_of_its_target_out_of_order(yard: eventyard.Yard) -> None:
+    events, sqs = yard.client("events"), yard.client("sqs")
+    dlq_url, dlq_arn = await queue(sqs, "too-big-letters")
+    attributes = {"FifoQueue": "true", "MaximumMessageSize": "1024"}
+    url = (await sqs.create_queue(QueueName="ordered-small.fifo", Attributes=attributes))["QueueUrl"]
+    arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+    await events.put_rule(Name="r", EventPattern='{"source": ["shop.orders"]}')
+    target = {"Id": "f", "Arn": arn, "SqsParameters": {"MessageGroupId": "g"}, "DeadLetterConfig": {"Arn": dlq_arn}}
+    await events.put_targets(Rule="r", Targets=[target])
+    await events.put_events(Entries=[entry(detail={"n": 0, "pad": "x" * 2000}), entry(detail={"n": 1})])
+    await events.put_events(Entries=[entry(detail={"n": 2})])
+    received = await drain(sqs, url, expect=2)
+    assert [json.loads(m["Body"])["detail"]["n"] for m in received] == [1, 2]
+    [letter] = bodies(await drain(sqs, dlq_url, expect=1))
+    assert letter["detail"]["n"] == 0

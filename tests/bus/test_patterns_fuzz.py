@@ -22,6 +22,7 @@ RULES = [
     '{"detail": {"a": [{"cidr": "10.0.0.0/8"}, {"cidr": "2001:db8::/32"}]}}',
     '{"detail": {"a": [{"wildcard": "*x*"}], "b": {"c": [{"exists": false}]}}}',
     '{"detail": {"a": [null, true, false, "", 0]}}',
+    '{"detail": {"b": {"c": ["10.0.0.1"]}}}',
     '{"$or": [{"detail": {"a": [{"equals-ignore-case": "X"}]}}, {"detail": {"b": {"c": [1.5]}}}]}',
     '{"detail": {"a": [{"anything-but": ["x", "y"]}], "b": {"c": [{"numeric": ["<", -1]}]}}}',
 ]
@@ -32,6 +33,7 @@ LEAVES = st.one_of(
     st.integers(min_value=-(10**20), max_value=10**20),
     st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from(["x", "X", "xyz", "10.1.2.3", "2001:db8::7", "010.1.2.3", "::", "z", ""]),
+    st.sampled_from(["1\x00", "cafe\x00", "10.0.0.1\x00", "\ud800", "1\ud800"]),  # what a C library refuses
     st.text(max_size=6),
 )
 JSON = st.recursive(

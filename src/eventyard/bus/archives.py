@@ -10,7 +10,8 @@ replay's document, never shown), renewed with each batch of events it routes. Ea
 records how far the replay got (``Position``, an archive row id). A replay whose node stopped (a
 crash, a restart, another PostgreSQL node gone) is taken over by any node's sweep once its lease
 ran out (on an embedded database, at once on restart) and carries on after the last recorded
-batch: a crash repeats at most one batch (at-least-once).
+batch. A batch's progress is recorded in the transaction that keeps its deliveries, so no batch
+is routed twice, and a node that stops cleanly hands its replays over at once.
 """
 
 from __future__ import annotations
@@ -289,25 +290,35 @@ class ArchiveOperations(BusBase):
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # A clean stop hands its replays over at once instead of leaving their leases to run out.
+        running = [key for key, task in self._replays.items() if task.cancelled()]
+        if running:
+            await self.yard.db.write(lambda c: self._release_replays(c, running))
 
-    async def _set_replay(self, where: Where, name: str, **changes: Any) -> dict[str, Any] | None:
+    def _release_replays(self, c: Any, keys: list[tuple[str, str, str]]) -> None:
+        for account, region, name in keys:
+            replay = store.get(c, account, region, "replay", "", name, for_update=True)
+            if replay is not None and replay.get("Runner") == self._replay_node and replay["State"] in _ACTIVE:
+                replay["LeaseUntil"] = 0.0
+                store.put(c, account, region, "replay", "", name, replay)
+
+    def _record_replay(self, c: Any, where: Where, name: str, changes: dict[str, Any]) -> dict[str, Any] | None:
         """Record progress or an end state, renewing this node's lease; None once another node holds it.
 
         A replay cancelled meanwhile ends CANCELLED instead of going on (or completing).
         """
-        node, now = self._replay_node, self.yard.clock.now()
+        now = self.yard.clock.now()
+        replay = store.get(c, where.account, where.region, "replay", "", name, for_update=True)
+        if replay is None or replay.get("Runner") != self._replay_node or replay["State"] not in _ACTIVE:
+            return None
+        if replay["State"] == "CANCELLING" and changes.get("State", "RUNNING") in ("RUNNING", "COMPLETED"):
+            changes = {**changes, "State": "CANCELLED", "ReplayEndTime": now}
+        replay.update(changes, LeaseUntil=now + REPLAY_LEASE)
+        store.put(c, where.account, where.region, "replay", "", name, replay)
+        return replay
 
-        def job(c: Any) -> dict[str, Any] | None:
-            replay = store.get(c, where.account, where.region, "replay", "", name, for_update=True)
-            if replay is None or replay.get("Runner") != node or replay["State"] not in _ACTIVE:
-                return None
-            if replay["State"] == "CANCELLING" and changes.get("State", "RUNNING") in ("RUNNING", "COMPLETED"):
-                changes.update(State="CANCELLED", ReplayEndTime=now)
-            replay.update(changes, LeaseUntil=now + REPLAY_LEASE)
-            store.put(c, where.account, where.region, "replay", "", name, replay)
-            return replay
-
-        return await self.yard.db.write(job)
+    async def _set_replay(self, where: Where, name: str, **changes: Any) -> dict[str, Any] | None:
+        return await self.yard.db.write(lambda c: self._record_replay(c, where, name, changes))
 
     async def _claim_replay(self, where: Where, name: str, ignore_lease: bool) -> dict[str, Any] | None:
         """Take the replay's lease if it is free (or ours); None when another node runs it or it ended."""
@@ -357,18 +368,34 @@ class ArchiveOperations(BusBase):
                 event = orjson.loads(text)
                 event["replay-name"] = name
                 events.append(event)
-            await self._route(where, [(bus, event) for event in events], self.yard.clock.now(), only_rules=rules)
-            position = rows[-1][0]
             last = max(_epoch(event["time"]) for event in events)
             progress = {
-                "Position": position,
+                "Position": rows[-1][0],
                 "EventLastReplayedTime": max(last, replay.get("EventLastReplayedTime", last)),
             }
-            updated = await self._set_replay(where, name, **progress)
-            if updated is None or updated["State"] != "RUNNING":  # taken over, or cancelled
+            recorded: list[dict[str, Any]] = []
+
+            def record(c: Any, changes: dict[str, Any] = progress, into: list[dict[str, Any]] = recorded) -> None:
+                # in the transaction that keeps the batch's deliveries: a batch is routed exactly once
+                done = self._record_replay(c, where, name, changes)
+                if done is None:
+                    raise _LeaseLost()
+                into.append(done)
+
+            pairs = [(bus, event) for event in events]
+            try:
+                await self._route(where, pairs, self.yard.clock.now(), only_rules=rules, also=record)
+            except _LeaseLost:  # another node took the replay over
                 return
-            replay = updated
+            replay = recorded[0]
+            if replay["State"] != "RUNNING":  # cancelled
+                return
+            position = replay["Position"]
         await self._set_replay(where, name, State="COMPLETED", ReplayEndTime=self.yard.clock.now())
+
+
+class _LeaseLost(Exception):
+    """Another node holds the replay now (raised inside the batch's transaction, which it undoes)."""
 
 
 def _no_archive(name: str) -> ResourceNotFoundException:

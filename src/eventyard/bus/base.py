@@ -43,6 +43,7 @@ class BusBase(Service):
         now: float,
         *,
         only_rules: set[str] | None = None,
+        also: Callable[[Any], None] | None = None,
     ) -> dict[str, str]:
         raise NotImplementedError
 

@@ -9,6 +9,7 @@ never blocks PutEvents.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -120,8 +121,13 @@ class EventOperations(BusBase):
         now: float,
         *,
         only_rules: set[str] | None = None,
+        also: Callable[[Any], None] | None = None,
     ) -> dict[str, str]:
-        """Match and persist; returns {event id: bus} for events whose bus does not exist."""
+        """Match and persist; returns {event id: bus} for events whose bus does not exist.
+
+        ``also(connection)`` runs in the same transaction (a replay records its progress there); if
+        it raises, nothing of these events is kept and the error goes to the caller.
+        """
         books: dict[str, Book | None] = {}
         for bus, _ in accepted:
             if bus not in books:
@@ -150,7 +156,7 @@ class EventOperations(BusBase):
                 if "replay-name" not in event and (pattern is None or matches(pattern, event)):
                     kept.append((archive_arn, _epoch(event["time"]), text))
         stages = [stage for group in staging.values() if (stage := await self._stage(where, group, now, outbox))]
-        if not outbox and not kept and not stages:  # no rule and no archive wants these events: nothing to keep
+        if not outbox and not kept and not stages and also is None:  # no rule and no archive wants them
             return missing
 
         def job(c: Any) -> tuple[list[tuple[Any, ...]], list[Staged]]:
@@ -168,6 +174,8 @@ class EventOperations(BusBase):
             delivering = store.enqueue(c, outbox + fallback, now + LEASE_SECONDS)
             if kept:
                 store.archive(c, kept)
+            if also is not None:
+                also(c)
             return delivering, written
 
         delivering, written = await self.yard.db.write(job)
@@ -202,10 +210,11 @@ class EventOperations(BusBase):
                 standing_in.append(row)
         stager = stager_for(target["Arn"])
         staged = await stager(self.yard, target, items) if stager is not None and items else None
-        if staged is None:
-            outbox += standing_in
+        refused = set(staged.refused) if staged is not None else set(range(len(items)))
+        outbox += [row for position, row in enumerate(standing_in) if position in refused]
+        if staged is None or len(refused) == len(items):
             return None
-        return staged, standing_in
+        return staged, [row for position, row in enumerate(standing_in) if position not in refused]
 
     async def _book(self, where: Where, bus: str) -> Book | None:
         key = (where.account, where.region, bus)

@@ -8,7 +8,8 @@ stream and function services register their own kinds with :func:`register` when
 A kind whose target lives in the same database may also *stage* deliveries: check them up front
 and write them in the transaction that accepts the events, so that they need no outbox row, no
 second transaction and no delivery engine (SQS queues do). A stager answers None when it cannot
-vouch for the write; those deliveries take the outbox, which retries and dead-letters as usual.
+vouch for any of the writes, and lists the ones it would refuse; those deliveries take the outbox,
+which retries and dead-letters as usual.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ BatchDeliver = Callable[
 
 
 class Staged(Protocol):
-    """Deliveries checked by their target, to be written in the transaction that accepts the events."""
+    """Deliveries checked by their target, to be written in the transaction that accepts the events;
+    ``refused``: the positions of those the target would refuse (they are not written)."""
+
+    refused: list[int]
 
     def write(self, connection: Any, now: float) -> None: ...
 

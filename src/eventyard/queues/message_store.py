@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from eventyard.ids import new_id, random_hex
+from eventyard.queues.errors import QueueDoesNotExist
 from eventyard.queues.store import Queue, dumps
 from eventyard.storage.base import Database
 
@@ -97,10 +98,12 @@ def new_message_id() -> str:
 
 
 def _sequence(connection: Any, queue_id: int) -> str:
-    value = connection.execute(
+    row = connection.execute(
         "UPDATE sqs_queues SET sequence = sequence + 1 WHERE id = ? RETURNING sequence", (queue_id,)
-    ).fetchone()[0]
-    return str(10_000_000_000_000_000_000 + int(value))
+    ).fetchone()
+    if row is None:  # another node deleted the queue under our cached copy
+        raise QueueDoesNotExist()
+    return str(10_000_000_000_000_000_000 + int(row[0]))
 
 
 @dataclass

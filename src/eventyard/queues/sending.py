@@ -46,14 +46,17 @@ class Staged:
 
     The event bus writes its deliveries to local queues in the transaction that accepts the events
     (``write``), and wakes the queue's long polls once that transaction committed (``committed``).
+    ``refused`` lists the positions of the entries SQS would refuse, which are not among ``messages``.
     """
 
     sending: Sending
     queue: Queue
     messages: list[NewMessage]
+    refused: list[int]
 
     def write(self, connection: Any, now: float) -> None:
-        self.sending.messages.insert(connection, self.queue, self.messages, now)
+        if self.messages:
+            self.sending.messages.insert(connection, self.queue, self.messages, now)
 
     def committed(self) -> None:
         self.sending.wake(self.queue.id)
@@ -61,13 +64,21 @@ class Staged:
 
 class Sending(QueueCore):
     async def stage(self, context: RequestContext, url: str, entries: list[dict[str, Any]]) -> Staged | None:
-        """SendMessageBatch's checks without its write (see ``Staged``); None when SQS would refuse the
-        queue or any message, so that the caller sends the normal way and gets SQS's error."""
+        """SendMessageBatch's checks without its write (see ``Staged``); None when the queue does not
+        exist. Entries SQS would refuse are left out (``Staged.refused``): the caller sends those the
+        normal way, and gets SQS's error, while the others keep their order."""
         try:
             queue = await self.queue_at(context, url)
-            return Staged(self, queue, [self.prepare(context, queue, entry)[0] for entry in entries])
         except EventyardError:
             return None
+        messages: list[NewMessage] = []
+        refused: list[int] = []
+        for position, entry in enumerate(entries):
+            try:
+                messages.append(self.prepare(context, queue, entry)[0])
+            except EventyardError:
+                refused.append(position)
+        return Staged(self, queue, messages, refused)
 
     def prepare(
         self, context: RequestContext, queue: Queue, entry: dict[str, Any]
@@ -106,6 +117,9 @@ class Sending(QueueCore):
     async def store(self, queue: Queue, messages: list[NewMessage]) -> list[tuple[str, str | None]]:
         try:
             stored = await self.messages.send(queue, messages, self.now())
+        except QueueDoesNotExist:
+            self.forget(queue)
+            raise
         except EventyardError:
             raise
         except Exception as error:  # another node deleted the queue under our cached copy

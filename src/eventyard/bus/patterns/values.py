@@ -136,7 +136,7 @@ def read_ip(text: str) -> tuple[int, int] | None:
     """``parse_ip`` as a plain (bits, value) tuple, cheaper to make for every event address."""
     try:  # the common case: strict dotted decimal (no leading zeros), read by the C library
         return 32, int.from_bytes(_read_ipv4(_IPV4, text), "big")
-    except OSError:
+    except (OSError, ValueError):  # not one; ValueError: a NUL or a lone surrogate in the text
         pass
     if _IPV4_SHAPE.fullmatch(text):
         parts = [int(part) for part in text.split(".")]
