@@ -8,7 +8,7 @@ import json
 import eventyard
 from eventyard.bus import store
 from eventyard.clock import VirtualClock
-from tests.bus.bus_helpers import bodies, drain, entry, queue
+from tests.bus.bus_helpers import bodies, drain, entry, fails_with, queue
 
 
 async def settle() -> None:
@@ -98,3 +98,14 @@ async def test_strings_a_c_library_cannot_read_as_addresses_are_just_not_address
                           "detail-type": "d", "detail": {"ip": "cafe\u0000"}}),
     )  # fmt: skip
     assert answer["Result"] is False
+
+
+async def test_a_fifo_queue_target_needs_its_message_group(yard: eventyard.Yard) -> None:
+    events = yard.client("events")
+    await events.put_rule(Name="r", EventPattern='{"source": ["shop.orders"]}')
+    fifo = "arn:aws:sqs:us-east-1:000000000000:orders.fifo"
+    error = await fails_with("ValidationException", events.put_targets(Rule="r", Targets=[{"Id": "T0", "Arn": fifo}]))
+    assert error.message == "Parameter(s) SqsParameters must be specified for target: T0."
+    assert (await events.list_targets_by_rule(Rule="r"))["Targets"] == []
+    target = {"Id": "T0", "Arn": fifo, "SqsParameters": {"MessageGroupId": "g"}}
+    assert (await events.put_targets(Rule="r", Targets=[target]))["FailedEntryCount"] == 0

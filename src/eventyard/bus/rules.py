@@ -186,4 +186,8 @@ def _check_target(target: dict[str, Any], position: int) -> None:
         raise ValidationException(
             f"Parameter {target['Arn']} is not valid. Reason: Provided Arn is not in correct format."
         )
+    parts = parse_arn(target["Arn"])
+    if parts and parts[1] == "sqs" and parts[4].endswith(".fifo") and not target.get("SqsParameters"):
+        # a FIFO queue needs the group its messages go to (AWS's answer, also from CloudFormation)
+        raise ValidationException(f"Parameter(s) SqsParameters must be specified for target: {target['Id']}.")
     validate_target_input(target, position=position)
