@@ -38,8 +38,10 @@ def test_events_accepted_before_sigkill_are_all_delivered_after_restart(tmp_path
                 result = client.put_events(Entries=entries)  # type: ignore[attr-defined]
             except Exception:
                 return  # the server died mid-call: that batch was never acknowledged
+            # A server killed between sending the headers and the body leaves an answer without
+            # Entries (botocore reads the cut body as {}): nothing in it was acknowledged.
             with lock:
-                accepted.update(e["EventId"] for e in result["Entries"] if "EventId" in e)
+                accepted.update(e["EventId"] for e in result.get("Entries", []) if "EventId" in e)
 
     # boto3 clients are made here: creating them from several threads at once is not safe.
     clients = [server.client("events") for _ in range(4)]
