@@ -263,8 +263,7 @@ class ArchiveOperations(BusBase):
             self._replays[key] = asyncio.create_task(self._run_replay(where, name))
 
     async def _start_replays(self) -> None:
-        # An embedded database has one node: leases in it are a previous run's, so take them at once.
-        await self._sweep_replays(ignore_leases=self.yard.db.dialect != "postgres")
+        await self._sweep_replays(ignore_leases=self._sole_node)
         self._replay_sweeper = asyncio.create_task(self._sweep_replays_forever(), name="bus-replay-sweep")
 
     async def _sweep_replays_forever(self) -> None:
@@ -320,7 +319,12 @@ class ArchiveOperations(BusBase):
     async def _set_replay(self, where: Where, name: str, **changes: Any) -> dict[str, Any] | None:
         return await self.yard.db.write(lambda c: self._record_replay(c, where, name, changes))
 
-    async def _claim_replay(self, where: Where, name: str, ignore_lease: bool) -> dict[str, Any] | None:
+    @property
+    def _sole_node(self) -> bool:
+        """An embedded database has one node: any lease in it is this node's, or a previous run's."""
+        return self.yard.db.dialect != "postgres"
+
+    async def _claim_replay(self, where: Where, name: str) -> dict[str, Any] | None:
         """Take the replay's lease if it is free (or ours); None when another node runs it or it ended."""
         node, now = self._replay_node, self.yard.clock.now()
 
@@ -328,7 +332,8 @@ class ArchiveOperations(BusBase):
             replay = store.get(c, where.account, where.region, "replay", "", name, for_update=True)
             if replay is None or replay["State"] not in _ACTIVE:
                 return None
-            if replay.get("Runner") not in (None, node) and replay.get("LeaseUntil", 0.0) > now and not ignore_lease:
+            held = replay.get("Runner") not in (None, node) and replay.get("LeaseUntil", 0.0) > now
+            if held and not self._sole_node:
                 return None
             replay.update(Runner=node, LeaseUntil=now + REPLAY_LEASE)
             if replay["State"] == "STARTING":
@@ -341,8 +346,7 @@ class ArchiveOperations(BusBase):
         return await self.yard.db.write(job)
 
     async def _run_replay(self, where: Where, name: str) -> None:
-        ignore_lease = self.yard.db.dialect != "postgres"
-        replay = await self._claim_replay(where, name, ignore_lease)
+        replay = await self._claim_replay(where, name)
         if replay is None or replay["State"] != "RUNNING":
             return
         archive_arn = replay["EventSourceArn"]

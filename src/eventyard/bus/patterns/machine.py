@@ -119,7 +119,7 @@ class RuleMachine:
         self._chains: dict[RuleId, list[list[tuple[State, Condition]]]] = {}
         self._path_uses: dict[str, int] = {}
         self._interest = Interest()
-        self._reader: Reader | None = None
+        self._reader: Reader = compile_reader(self._interest)
         self._reader_stale = False
 
     def __len__(self) -> int:
@@ -235,7 +235,7 @@ class RuleMachine:
         """The ids of every rule ``event`` (a parsed JSON object, envelope included) matches."""
         if self._reader_stale:
             self._reader, self._reader_stale = compile_reader(self._interest), False
-        read = self._reader(event) if self._reader is not None else None
+        read = self._reader(event)
         fields: dict[str, Any]  # a path's leaf keys: one key, or a list of them
         pending: dict[str, list]
         if read is None:
