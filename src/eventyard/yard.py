@@ -11,8 +11,11 @@ import importlib
 from types import TracebackType
 from typing import Any
 
+from botocore.exceptions import ParamValidationError
+
+from eventyard.api import Api
 from eventyard.clock import Clock, VirtualClock, WallClock
-from eventyard.errors import UnknownOperationException
+from eventyard.models import model_for
 from eventyard.service import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext, Service, operation_method
 from eventyard.storage import Database, open_database
 
@@ -50,8 +53,8 @@ class Yard:
             cls = _load(spec)
             if cls is not None:
                 self.services[name] = cls(self)
+        self.api = Api(self.services)
         self._started = False
-        self._methods: dict[tuple[str, str], Any] = {}
 
     @property
     def durable(self) -> bool:
@@ -98,44 +101,68 @@ class Yard:
     async def call(
         self, service: str, operation: str, request: dict[str, Any], context: RequestContext, *, trusted: bool = False
     ) -> Any:
-        """Validate ``request`` against botocore's model and run the operation: the one way in.
-
-        ``trusted`` is for requests Eventyard builds itself (an engine delivering to a target): they
-        are well-formed by construction, so the model check is skipped on that hot path.
-        """
-        from eventyard.gateway.models import model_for
-
-        model = model_for(service)
-        method = self._methods.get((service, operation))
-        if method is None:
-            method = self.services[service].operation(operation)
-            if method is None or operation not in model.operations:
-                raise UnknownOperationException(f"Operation {operation} is not supported.")
-            self._methods[(service, operation)] = method
-        return await method(context, request if trusted else model.validate(operation, request))
+        """Run one operation through the yard's one way in (see :mod:`eventyard.api`)."""
+        return await self.api.dispatch(service, operation, request, context, trusted=trusted)
 
 
 class Client:
-    """boto3-shaped access to one service of a yard, without HTTP: same validation, same results."""
+    """boto3-shaped access to one service of a yard, without HTTP: same validation, same results.
+
+    Like a boto3 client it checks parameters before "sending" (botocore's own validator: an unknown
+    or missing parameter raises botocore's ``ParamValidationError``); the request then takes the
+    same way in as one from the wire.
+    """
 
     def __init__(self, yard: Yard, service: str, context: RequestContext) -> None:
         self._yard = yard
         self._service = service
         self._context = context
-        from eventyard.gateway.models import model_for
-
-        self._operations = {operation_method(op): op for op in model_for(service).operations}
+        self._model = model_for(service)
+        self._operations = {operation_method(op): op for op in self._model.operations}
 
     def __getattr__(self, method: str) -> Any:
         operation = self._operations.get(method)
         if operation is None:
             raise AttributeError(f"{self._service} has no operation {method!r}")
+        shape = self._model.operations[operation].input_shape
 
         async def call(**request: Any) -> Any:
-            return await self._yard.call(self._service, operation, request, self._context)
+            if shape is not None:
+                _check_parameters(request, shape)
+            return await self._yard.api.dispatch(self._service, operation, request, self._context)
 
         call.__name__ = method
         return call
+
+
+def _check_parameters(request: dict[str, Any], shape: Any) -> None:
+    """What boto3 refuses before a request leaves the client: parameter names the model lacks.
+
+    Everything else (types, required members, constraints) is the service's to check, in dispatch,
+    exactly as for a request from the wire.
+    """
+    unknown = _unknown_names(request, shape, "")
+    if unknown:
+        raise ParamValidationError(report="\n".join(f"Unknown parameter in {name}" for name in unknown))
+
+
+def _unknown_names(value: Any, shape: Any, where: str) -> list[str]:
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            member = shape.members.get(key)
+            place = f"{where}.{key}" if where else key
+            if member is None:
+                found.append(f'{where or "input"}: "{key}", must be one of: {", ".join(shape.members)}')
+            else:
+                found += _unknown_names(item, member, place)
+        return found
+    if kind == "list" and isinstance(value, list | tuple):
+        return [name for i, item in enumerate(value) for name in _unknown_names(item, shape.member, f"{where}[{i}]")]
+    if kind == "map" and isinstance(value, dict):
+        return [name for k, item in value.items() for name in _unknown_names(item, shape.value, f"{where}.{k}")]
+    return []
 
 
 def open(url: str = "memory://", *, clock: Clock | None = None, endpoint: str = "http://127.0.0.1:4566") -> Yard:

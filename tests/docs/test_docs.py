@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from eventyard.gateway.models import model_for
+from eventyard.models import model_for
 from eventyard.service import operation_method
 from eventyard.yard import SERVICES, _load
 

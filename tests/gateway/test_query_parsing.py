@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from eventyard.gateway import query
-from eventyard.gateway.models import model_for
+from eventyard.models import model_for
 
 
 def test_flattened_maps_lists_and_nested_structures_are_rebuilt() -> None:

@@ -20,10 +20,10 @@ from urllib.parse import parse_qsl
 from eventyard.errors import ClientError, EventyardError, InternalFailure, UnknownOperationException
 from eventyard.gateway import admin, cbor_protocol, json_protocol, query
 from eventyard.gateway.metrics import Metrics
-from eventyard.gateway.models import Model, model_for
 from eventyard.gateway.sigv4 import Authenticator, check_signature, parse_authorization, parse_presigned
 from eventyard.gateway.wire import Reply
 from eventyard.ids import RequestIds
+from eventyard.models import Model, model_for
 from eventyard.service import DEFAULT_REGION, RequestContext
 from eventyard.yard import SERVICES, Yard
 
@@ -50,7 +50,6 @@ class Gateway:
         self.auth = auth or Authenticator()
         self.metrics = Metrics()
         self._contexts: dict[tuple[str, str], RequestContext] = {}
-        self._methods: dict[tuple[str, str], Any] = {}
         self._request_ids = RequestIds()
         self._labels: dict[str, str] = {}
         self.by_target: dict[str, tuple[str, Model]] = {}
@@ -195,15 +194,7 @@ class Gateway:
     async def _invoke(
         self, service: str, model: Model, operation: str, params: dict[str, Any], context: RequestContext
     ) -> Any:
-        request = model.validate(operation, params, strict=False)
-        method = self._methods.get((service, operation))
-        if method is None:
-            target = self.yard.services.get(service)
-            method = target.operation(operation) if target is not None else None
-            if method is None:
-                raise UnknownOperationException(f"Operation {operation} is not yet supported by Eventyard.")
-            self._methods[(service, operation)] = method
-        return await method(context, request)
+        return await self.yard.api.dispatch(service, operation, params, context)
 
 
 def _as_wire_error(error: Exception, label: str) -> EventyardError:

@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 
 from eventyard.errors import EventyardError, SerializationException
-from eventyard.gateway.models import Model
 from eventyard.gateway.wire import Reply
+from eventyard.models import Model
 
 
 def parse_body(body: bytes) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from xml.sax.saxutils import escape
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from eventyard.errors import ClientError, EventyardError
-from eventyard.gateway.models import InvalidParameterValue, Model
 from eventyard.gateway.wire import Reply
+from eventyard.models import InvalidParameterValue, Model
 
 XMLNS = "http://queue.amazonaws.com/doc/2012-11-05/"
 

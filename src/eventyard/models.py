@@ -68,8 +68,7 @@ class _Problem(Exception):
 class Compiler:
     """Turns botocore shapes into :data:`Check` functions; one instance per service model."""
 
-    def __init__(self, strict: bool, *, enums: bool = True) -> None:
-        self.strict = strict  # in-process callers get told about members the model does not have
+    def __init__(self, *, enums: bool = True) -> None:
         self.enums = enums  # SQS's servers do not check enums (unknown attribute names get their own error)
         self._cache: dict[tuple[str, bool], Check] = {}
 
@@ -114,7 +113,6 @@ class Compiler:
     def _structure(self, shape: StructureShape) -> Check:
         members = {name: self.compile(member) for name, member in shape.members.items()}
         required = tuple(shape.required_members)
-        strict = self.strict
         name = shape.name
 
         def check(value: Any, where: str, problems: list[str]) -> Any:
@@ -123,9 +121,7 @@ class Compiler:
             out = {}
             for key, item in value.items():
                 member = members.get(key)
-                if member is None:
-                    if strict:
-                        problems.append(f"Unknown parameter {key} in {where or 'request'}")
+                if member is None:  # AWS's servers ignore members they do not know
                     continue
                 if item is None:
                     continue
@@ -271,24 +267,19 @@ class Model:
         self.json_version: str = self.metadata.get("jsonVersion", "1.0")
         self.query_compatible = "awsQueryCompatible" in self.metadata
         self.coral_style = service != "sqs"
-        self._wire = Compiler(strict=False, enums=self.coral_style)
-        self._strict = Compiler(strict=True, enums=self.coral_style)
-        self._checks: dict[tuple[str, bool], Check] = {}
+        self._compiler = Compiler(enums=self.coral_style)
+        self._checks: dict[str, Check] = {}
 
-    def validate(self, operation: str, request: Any, *, strict: bool = True) -> dict[str, Any]:
-        """Check ``request`` against the operation's input shape; returns it with blobs/timestamps converted.
-
-        ``strict`` (the in-process client) also rejects members the model does not know, as boto3
-        would before sending.
-        """
-        key = (operation, strict)
-        check = self._checks.get(key)
+    def validate(self, operation: str, request: Any) -> dict[str, Any]:
+        """Check ``request`` against the operation's input shape, as AWS's servers do; returns it with
+        blobs and timestamps converted. Members the model does not know are dropped."""
+        check = self._checks.get(operation)
         if check is None:
             shape = self.operations[operation].input_shape
             if shape is None:
-                self._checks[key] = check = lambda value, where, problems: {}
+                self._checks[operation] = check = lambda value, where, problems: {}
             else:
-                check = self._checks[key] = (self._strict if strict else self._wire).compile(shape)
+                check = self._checks[operation] = self._compiler.compile(shape)
         problems: list[str] = []
         try:
             result: dict[str, Any] = check(request if request is not None else {}, "", problems)
@@ -299,9 +290,6 @@ class Model:
         return result
 
     def _validation_error(self, problems: list[str]) -> ClientError:
-        unknown = [p for p in problems if p.startswith("Unknown parameter")]
-        if unknown:
-            return ValidationException(unknown[0])
         if not self.coral_style:  # SQS names the first problem only
             first = problems[0]
             if first.startswith("required:"):
