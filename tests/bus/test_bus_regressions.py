@@ -20,7 +20,7 @@ async def test_outbox_rows_are_written_leased_so_no_timer_claims_them_twice(yard
     now = yard.clock.now()
     rows = [("000000000000", "us-east-1", "arn:rule", "t", "{}", now, now)]
     await yard.db.write(lambda c: store.enqueue(c, rows, now + 60))
-    claimed = await yard.db.write(lambda c: store.claim_due(c, now, 60, 10, yard.db.dialect == "postgres"))
+    claimed = await yard.db.write(lambda c: store.claim_due(c, now, 60, 10))
     assert claimed == [], "a row this node is delivering must not be claimed again"
 
 

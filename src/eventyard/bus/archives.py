@@ -322,7 +322,7 @@ class ArchiveOperations(BusBase):
     @property
     def _sole_node(self) -> bool:
         """An embedded database has one node: any lease in it is this node's, or a previous run's."""
-        return self.yard.db.dialect != "postgres"
+        return not self.yard.db.shared_by_nodes
 
     async def _claim_replay(self, where: Where, name: str) -> dict[str, Any] | None:
         """Take the replay's lease if it is free (or ours); None when another node runs it or it ended."""

@@ -25,7 +25,7 @@ class BusBase(Service):
 
     def __init__(self, yard: Any) -> None:
         super().__init__(yard)
-        self.rulebook = RuleBook(max_age=1.0 if yard.db.dialect == "postgres" else None)
+        self.rulebook = RuleBook(max_age=1.0 if yard.db.shared_by_nodes else None)
         self._archives_cached: dict[tuple[str, str], dict[str, list[tuple[str, Pattern | None]]]] = {}
         self._replays: dict[tuple[str, str, str], asyncio.Task[None]] = {}
         self._replay_sweeper: asyncio.Task[None] | None = None

@@ -51,7 +51,7 @@ class Deliverer:
         self._flushing: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        if self.yard.db.dialect != "postgres":
+        if not self.yard.db.shared_by_nodes:
             # One node owns an embedded database: leases left by a crashed run are this node's own,
             # so its undelivered rows go out now instead of after their lease runs out. (Nodes that
             # share PostgreSQL can't know whose a lease is; there it runs out after LEASE_SECONDS.)
@@ -97,13 +97,10 @@ class Deliverer:
     async def _claim_and_wait(self) -> None:
         db = self.yard.db
         clock = self.yard.clock
-        postgres = db.dialect == "postgres"
         claimed = 0
         if self._ready.qsize() < BATCH:
             now = clock.now()
-            rows = await db.write(
-                partial(store.claim_due, now=now, lease=LEASE_SECONDS, limit=BATCH, postgres=postgres)
-            )
+            rows = await db.write(partial(store.claim_due, now=now, lease=LEASE_SECONDS, limit=BATCH))
             for row in rows:
                 self._ready.put_nowait(row)
             claimed = len(rows)

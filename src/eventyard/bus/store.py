@@ -15,7 +15,6 @@ Tables (same text for SQLite and PostgreSQL except the id columns):
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
@@ -72,7 +71,7 @@ def get(
 ) -> Document | None:
     """A resource document; ``for_update`` locks its row on PostgreSQL until the job commits, so a
     read-modify-write from another node waits instead of overwriting (SQLite has one writer)."""
-    lock = " FOR UPDATE" if for_update and not isinstance(c, sqlite3.Connection) else ""
+    lock = c.for_update if for_update else ""
     row = c.execute(
         "SELECT body FROM bus_resources WHERE account = ? AND region = ? AND kind = ? AND scope = ? AND name = ?"
         + lock,
@@ -162,9 +161,9 @@ def enqueue(
 _DELIVERY_COLUMNS = "id, account, region, rule_arn, target_id, event, attempts, ingested_at"
 
 
-def claim_due(c: Any, now: float, lease: float, limit: int, postgres: bool) -> list[tuple[Any, ...]]:
+def claim_due(c: Any, now: float, lease: float, limit: int) -> list[tuple[Any, ...]]:
     """Lease up to ``limit`` due deliveries to this node in one statement."""
-    lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
+    lock = c.skip_locked
     return list(
         c.execute(
             "UPDATE bus_deliveries SET claimed_until = ? WHERE id IN ("

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from eventyard.queues.engine import channel_for
 from eventyard.queues.errors import QueueDoesNotExist
 from eventyard.queues.message_store import MessageStore
 from eventyard.queues.polling import Waiters
@@ -28,10 +27,10 @@ class QueueCore(Service):
     def __init__(self, yard: Yard) -> None:
         super().__init__(yard)
         self.catalogue = QueueCatalogue(yard.db)
-        self.messages = MessageStore(yard.db, channel_for(yard.db))
+        self.messages = MessageStore(yard.db)
         self.waiters = Waiters(yard.clock)
         self._cache: dict[tuple[str, str, str], tuple[Queue, float]] = {}
-        self._shared = yard.db.dialect == "postgres"
+        self._shared = yard.db.shared_by_nodes
 
     def now(self) -> float:
         return self.yard.clock.now()

@@ -13,18 +13,13 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from eventyard.clock import Clock
-from eventyard.queues.polling import NotificationListener, Waiters
+from eventyard.queues.message_store import CHANNEL
+from eventyard.queues.polling import Waiters
 from eventyard.queues.store import QueueCatalogue
-from eventyard.storage.base import Database
+from eventyard.storage.base import Database, Listener
 
 SWEEP_SECONDS = 60.0
 log = logging.getLogger(__name__)
-
-
-def channel_for(db: Database) -> str:
-    """The NOTIFY channel: one per schema, so test runs (and tenants) sharing a server stay apart."""
-    schema = getattr(db, "schema", None) or "public"
-    return f"eventyard_sqs_{schema}".lower()
 
 
 class QueueEngine:
@@ -34,17 +29,18 @@ class QueueEngine:
         self.catalogue = catalogue
         self.waiters = waiters
         self.tasks: set[asyncio.Task[None]] = set()
-        self.listener: NotificationListener | None = None
+        self.listener: Listener | None = None
 
     async def start(self) -> None:
         self.spawn(self._sweep_forever)
-        if self.db.dialect == "postgres":
-            self.listener = NotificationListener(getattr(self.db, "url", ""), channel_for(self.db), self.waiters)
-            try:
-                await asyncio.to_thread(self.listener.start, asyncio.get_running_loop())
-            except Exception:  # long polls still work on this node; other nodes' sends wait for deadlines
-                log.warning("queues: LISTEN failed; cross-node long-poll wake-ups are off", exc_info=True)
-                self.listener = None
+        try:
+            self.listener = await self.db.listen(CHANNEL, self._woken)
+        except Exception:  # long polls still work on this node; other nodes' sends wait for deadlines
+            log.warning("queues: LISTEN failed; cross-node long-poll wake-ups are off", exc_info=True)
+
+    def _woken(self, payload: str) -> None:
+        if payload.isdigit():
+            self.waiters.notify(int(payload))
 
     def spawn(self, work: Callable[[], Awaitable[None]]) -> None:
         async def run() -> None:

@@ -19,6 +19,9 @@ from eventyard.queues.errors import QueueDoesNotExist
 from eventyard.queues.store import Queue, dumps
 from eventyard.storage.base import Database
 
+#: The wake-up channel of long polls: a send on one node wakes the receives waiting on the others.
+CHANNEL = "sqs"
+
 _MESSAGE_COLUMNS = (
     "id, message_id, body, md5_body, attributes, md5_attributes, system, md5_system, sender_id, sent_at,"
     " receive_count, first_received_at, group_id, dedup_id, sequence_number, dead_letter_source, expires_at"
@@ -116,11 +119,10 @@ class DeadLetter:
 
 
 class MessageStore:
-    def __init__(self, db: Database, channel: str = "") -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.postgres = db.dialect == "postgres"
-        #: PostgreSQL NOTIFY channel that wakes other nodes' long polls when a send commits.
-        self.channel = channel
+        #: Other nodes may send and receive too: lock what a group's order spans, wake their long polls.
+        self.shared = db.shared_by_nodes
 
     # --- send ------------------------------------------------------------------------------------
 
@@ -140,10 +142,10 @@ class MessageStore:
         retention = queue.number("MessageRetentionPeriod")
         results: list[tuple[str, str | None]] = []
         rows = []
-        if queue.fifo and self.postgres:
+        if queue.fifo and self.shared:
             # Serialise FIFO sends per queue across nodes before the dedup lookup: two nodes must
             # not both miss the same deduplication id.
-            connection.execute("SELECT id FROM sqs_queues WHERE id = ? FOR UPDATE", (queue.id,))
+            connection.execute("SELECT id FROM sqs_queues WHERE id = ?" + connection.for_update, (queue.id,))
         for m in messages:
             sequence = None
             if queue.fifo:
@@ -180,8 +182,8 @@ class MessageStore:
                 connection.execute(statement, values[0])
             elif values:
                 connection.executemany(statement, values)
-        if rows and self.postgres and self.channel:
-            connection.execute("SELECT pg_notify(?, ?)", (self.channel, str(queue.id)))
+        if rows and self.shared:
+            connection.notify(CHANNEL, str(queue.id))
         return results
 
     # --- receive ---------------------------------------------------------------------------------
@@ -196,7 +198,7 @@ class MessageStore:
         attempt_id: str | None = None,
     ) -> tuple[list[Leased], int]:
         """Lease up to ``count`` visible messages; returns them and how many went to the dead-letter queue."""
-        lock = " FOR UPDATE SKIP LOCKED" if self.postgres else ""
+        lock = self.db.skip_locked
 
         def job(connection: Any) -> tuple[list[Leased], int]:
             # "+queue_id" keeps the planner on the expiry index: with a plain "queue_id = ?" SQLite walks
@@ -246,8 +248,8 @@ class MessageStore:
     def _fifo_candidates(self, connection: Any, queue: Queue, count: int, now: float) -> list[Any]:
         """Visible messages in group order: from each group whose oldest message is visible, its
         messages in order up to the first one that is not (in flight or delayed)."""
-        if self.postgres:
-            connection.execute("SELECT id FROM sqs_queues WHERE id = ? FOR UPDATE", (queue.id,))
+        if self.shared:
+            connection.execute("SELECT id FROM sqs_queues WHERE id = ?" + connection.for_update, (queue.id,))
         heads = connection.execute(
             "SELECT m.id, m.group_id FROM sqs_messages m WHERE m.queue_id = ? AND m.visible_at <= ?"
             " AND m.group_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sqs_messages p WHERE p.queue_id = m.queue_id"

@@ -157,7 +157,7 @@ class MoveTasks(QueueCore):
             return
 
     def _move_job(self, handle: str, source: Queue, destination: Queue | None, step: int, now: float) -> Any:
-        lock = " FOR UPDATE SKIP LOCKED" if self.messages.postgres else ""
+        lock = self.yard.db.skip_locked
 
         def job(connection: Any) -> tuple[str, set[int]]:
             status = connection.execute("SELECT status FROM sqs_move_tasks WHERE handle = ?", (handle,)).fetchone()

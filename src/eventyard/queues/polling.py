@@ -4,15 +4,13 @@ Each node keeps one set of waiters per queue. A waiter is armed *before* the rec
 nothing, so a send committing in between still wakes it. It wakes on a send to its queue on this
 node, at the moment the earliest delayed or in-flight message becomes visible, at its deadline
 (all on the yard's clock), and, on PostgreSQL, when another node's send arrives through
-``LISTEN/NOTIFY`` (:class:`NotificationListener`). Nothing polls in a loop.
+``LISTEN/NOTIFY`` (``Database.listen``). Nothing polls in a loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
-from typing import Any
 
 from eventyard.clock import Clock
 
@@ -58,57 +56,3 @@ class Waiters:
                 sleeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sleeper
-
-
-class NotificationListener:
-    """PostgreSQL only: a thread LISTENing on the queue channel, forwarding other nodes' sends.
-
-    It has its own connection (a LISTENing connection cannot run the group-commit jobs) and
-    turns each notification, whose payload is a queue id, into :meth:`Waiters.notify` on the loop.
-    """
-
-    def __init__(self, url: str, channel: str, waiters: Waiters) -> None:
-        self.url = url
-        self.channel = channel
-        self.waiters = waiters
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Connect and LISTEN (blocking: call it in a thread); notifications go to ``loop``."""
-        import psycopg
-
-        self._loop = loop
-        connection = psycopg.connect(self.url, autocommit=True)
-        connection.execute(f"LISTEN {self.channel}")
-        self._thread = threading.Thread(
-            target=self._listen, args=(connection,), name="eventyard-sqs-listen", daemon=True
-        )
-        self._thread.start()
-
-    def _listen(self, connection: Any) -> None:
-        try:
-            while not self._stop.is_set():
-                for notification in connection.notifies(timeout=0.1):
-                    self._forward(notification.payload)
-                    if self._stop.is_set():
-                        break
-        except Exception:  # the connection went away: long polls fall back to their deadlines
-            pass
-        finally:
-            with contextlib.suppress(Exception):
-                connection.close()
-
-    def _forward(self, payload: str) -> None:
-        loop = self._loop
-        if loop is None or not payload.isdigit():
-            return
-        with contextlib.suppress(RuntimeError):  # the loop closed under us
-            loop.call_soon_threadsafe(self.waiters.notify, int(payload))
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None

@@ -22,6 +22,7 @@ from eventyard.queues.messages import (
 )
 from eventyard.queues.store import Queue, dumps
 from eventyard.service import RequestContext
+from eventyard.storage.base import ForeignKeyViolation
 
 MAX_BATCH_BYTES = 1_048_576
 
@@ -120,13 +121,9 @@ class Sending(QueueCore):
         except QueueDoesNotExist:
             self.forget(queue)
             raise
-        except EventyardError:
-            raise
-        except Exception as error:  # another node deleted the queue under our cached copy
-            if "foreign key" in str(error).lower():
-                self.forget(queue)
-                raise QueueDoesNotExist()
-            raise
+        except ForeignKeyViolation:  # another node deleted the queue under our cached copy
+            self.forget(queue)
+            raise QueueDoesNotExist()
         self.wake(queue.id)
         return stored
 

@@ -1,4 +1,19 @@
-"""The database handle every store is built on: jobs, group commit and migrations."""
+"""The database handle every store is built on: jobs, group commit, migrations and capabilities.
+
+Stores never ask which database they run on. They ask what it can do:
+
+- ``shared_by_nodes``: several Eventyard processes may use this database at once (PostgreSQL), so
+  a row another node may change needs a lock, and nothing may be assumed about leases and claims
+  left by a previous run (on an embedded database they can only be this node's own);
+- ``for_update`` / ``skip_locked``: the locking clause to append to a SELECT that must lock the
+  rows it reads, or skip the rows another node has locked ('' where one writer serialises every
+  transaction anyway). Connections carry the same two attributes, for stores written as functions
+  of a connection;
+- ``connection.notify(channel, payload)`` inside a job and :meth:`Database.listen` outside one:
+  wake-ups across nodes (a no-op, and None, where there is only one node);
+- :class:`ForeignKeyViolation` and :class:`UniqueViolation`: what a constraint failure raises,
+  whatever the driver.
+"""
 
 from __future__ import annotations
 
@@ -36,9 +51,35 @@ class Connection(Protocol):
 Job = Callable[[Any], T]
 
 
+class StorageError(Exception):
+    """A database failure a store may want to tell apart from others (the driver's error is ``__cause__``)."""
+
+    @classmethod
+    def caused_by(cls, error: Exception) -> StorageError:
+        translated = cls(str(error))
+        translated.__cause__ = error
+        return translated
+
+
+class ForeignKeyViolation(StorageError):
+    """A row refers to one that is not there (e.g. a message for a queue another node deleted)."""
+
+
+class UniqueViolation(StorageError):
+    """A row would repeat a unique key."""
+
+
+class SchemaTooNew(StorageError):
+    """The database was migrated by a newer Eventyard than this one."""
+
+
 @dataclass(frozen=True)
 class Migration:
-    """One numbered schema change of one component (``queues``, ``bus``...), per SQL dialect."""
+    """One numbered schema change of one component (``kernel``, ``queues``, ``bus``...), per SQL dialect.
+
+    Migrations apply in the order the yard lists them (the kernel's first), each component's in
+    version order; ``eventyard_migrations`` records what was applied.
+    """
 
     component: str
     version: int
@@ -81,8 +122,14 @@ class Database:
     with respect to the others on this node.
     """
 
-    dialect: str = ""
+    dialect: str = ""  # for migrations only: stores use the capabilities below
     durable: bool = True
+    #: Several processes may use this database at once (see the module doc).
+    shared_by_nodes: bool = False
+    #: SQL appended to a SELECT that must lock the rows it reads until the transaction ends.
+    for_update: str = ""
+    #: SQL appended to a SELECT that claims rows: lock them, and pass over rows others hold.
+    skip_locked: str = ""
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
@@ -110,6 +157,15 @@ class Database:
 
     def _close(self, connection: Any) -> None:
         connection.close()
+
+    def _translate(self, error: Exception) -> Exception:
+        """The driver's constraint errors as :class:`StorageError` subclasses; others unchanged."""
+        return error
+
+    async def listen(self, channel: str, deliver: Callable[[str], None]) -> Listener | None:
+        """Call ``deliver(payload)`` (on the caller's event loop) for each ``connection.notify`` that
+        another node commits on ``channel``; None where no other node can write (nothing to hear)."""
+        return None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -246,7 +302,7 @@ class Database:
                 except Exception as error:
                     connection.execute("ROLLBACK TO SAVEPOINT job")
                     connection.execute("RELEASE SAVEPOINT job")
-                    outcomes.setdefault(pending.loop, []).append((pending.future, None, error))
+                    outcomes.setdefault(pending.loop, []).append((pending.future, None, self._translate(error)))
                     continue
                 connection.execute("RELEASE SAVEPOINT job")
                 outcomes.setdefault(pending.loop, []).append((pending.future, result, None))
@@ -280,7 +336,9 @@ class Database:
         )
         rows = connection.execute("SELECT component, version FROM eventyard_migrations")
         applied = {(row[0], row[1]) for row in rows}
-        for migration in sorted(migrations, key=lambda m: (m.component, m.version)):
+        _refuse_newer(applied, migrations)
+        components = list(dict.fromkeys(m.component for m in migrations))  # in the order given
+        for migration in sorted(migrations, key=lambda m: (components.index(m.component), m.version)):
             if (migration.component, migration.version) in applied:
                 continue
             for statement in _statements(migration.script(self.dialect)):
@@ -293,6 +351,23 @@ class Database:
 
     def _lock_migrations(self, connection: Any) -> None:
         """Keep two nodes from migrating one database at once (a no-op where one node is all there is)."""
+
+
+def _refuse_newer(applied: set[tuple[str, int]], migrations: Sequence[Migration]) -> None:
+    """A schema that a newer Eventyard migrated may hold what this code would misread or destroy."""
+    known: dict[str, int] = {}
+    for migration in migrations:
+        known[migration.component] = max(known.get(migration.component, 0), migration.version)
+    for component, version in sorted(applied):
+        if component in known and version > known[component]:
+            raise SchemaTooNew(
+                f"this database's {component} schema is at version {version}, newer than this Eventyard knows"
+                f" ({known[component]}): it was used by a newer release; upgrade Eventyard to open it"
+            )
+
+
+class Listener(Protocol):
+    def stop(self) -> None: ...
 
 
 def _statements(script: str) -> list[str]:
