@@ -11,6 +11,7 @@ import string
 import uuid
 from typing import Any
 
+from eventyard.arn import parse as parse_arn
 from eventyard.bus import store
 from eventyard.bus.base import BusBase
 from eventyard.bus.errors import ResourceAlreadyExistsException
@@ -215,9 +216,11 @@ class ConnectionOperations(BusBase):
 
     async def destination_and_connection(self, arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """For the HTTP deliverer: the destination an ARN names, and its connection (with secrets)."""
-        parts = arn.split(":")
-        where = Where(parts[4], parts[3])
-        destination = await self._destination(where, parts[5].split("/")[1])
+        parts = parse_arn(arn)
+        if parts is None:
+            raise ResourceNotFoundException(f"Resource {arn} does not exist.")
+        where = Where(parts.account, parts.region)
+        destination = await self._destination(where, parts.resource_name.split("/")[0])
         connection = await self._connection(
             where, destination["ConnectionArn"].split(":connection/", 1)[-1].split("/")[0]
         )

@@ -31,11 +31,3 @@ def bus_name(name_or_arn: str | None) -> str:
     if name_or_arn.startswith("arn:"):
         return name_or_arn.split(":event-bus/", 1)[-1]
     return name_or_arn
-
-
-def parse_arn(arn: str) -> tuple[str, str, str, str, str] | None:
-    """``arn:partition:service:region:account:resource`` -> its five parts, or None."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
-        return None
-    return parts[1], parts[2], parts[3], parts[4], parts[5]

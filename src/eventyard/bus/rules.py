@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventyard import arn
 from eventyard.bus import store
 from eventyard.bus.base import BusBase
 from eventyard.bus.errors import LimitExceededException, ValidationException, rule_not_found
-from eventyard.bus.names import DEFAULT_BUS, Where, bus_name, parse_arn
+from eventyard.bus.names import DEFAULT_BUS, Where, bus_name
 from eventyard.bus.patterns import parse_pattern
 from eventyard.bus.transform import validate_target_input
 from eventyard.service import RequestContext
@@ -182,12 +183,12 @@ class RuleOperations(BusBase):
 
 def _check_target(target: dict[str, Any], position: int) -> None:
     """AWS rejects a bad target for the whole request (ValidationException), not as a failed entry."""
-    if not target["Arn"].startswith("arn:") or not parse_arn(target["Arn"]):
+    parts = arn.parse(target["Arn"])
+    if parts is None:
         raise ValidationException(
             f"Parameter {target['Arn']} is not valid. Reason: Provided Arn is not in correct format."
         )
-    parts = parse_arn(target["Arn"])
-    if parts and parts[1] == "sqs" and parts[4].endswith(".fifo") and not target.get("SqsParameters"):
+    if parts.service == "sqs" and parts.resource.endswith(".fifo") and not target.get("SqsParameters"):
         # a FIFO queue needs the group its messages go to (AWS's answer, also from CloudFormation)
         raise ValidationException(f"Parameter(s) SqsParameters must be specified for target: {target['Id']}.")
     validate_target_input(target, position=position)

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from eventyard.arn import parse_as
 from eventyard.bus import http_target, store
 from eventyard.bus.archives import ArchiveOperations
 from eventyard.bus.connections import ConnectionOperations
@@ -22,7 +23,7 @@ from eventyard.bus.errors import (
     rule_not_found,
 )
 from eventyard.bus.events import EventOperations
-from eventyard.bus.names import DEFAULT_BUS, Where, bus_name, parse_arn
+from eventyard.bus.names import DEFAULT_BUS, Where, bus_name
 from eventyard.bus.rules import RuleOperations
 from eventyard.bus.scheduler import Scheduler
 from eventyard.service import RequestContext
@@ -250,10 +251,10 @@ class BusService(RuleOperations, EventOperations, ArchiveOperations, ConnectionO
 
 
 def _locate(arn: str) -> tuple[str, str, str, str, str]:
-    parts = parse_arn(arn)
-    if parts is None or parts[1] != "events":
+    parts = parse_as(arn, "events")
+    if parts is None:
         raise ValidationException(f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format.")
-    _, _, region, account, resource = parts
+    region, account, resource = parts.region, parts.account, parts.resource
     kind, _, rest = resource.partition("/")
     if kind == "event-bus":
         return account, region, "bus", "", rest

@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from eventyard.bus.names import parse_arn
+from eventyard.arn import parse as parse_arn
 from eventyard.errors import ClientError, ResourceNotFoundException
 from eventyard.ids import new_id
 from eventyard.service import RequestContext
@@ -68,7 +68,7 @@ def _kind(arn: str) -> tuple[str, str] | None:
     parts = parse_arn(arn)
     if parts is None:
         return None
-    _, service, _, _, resource = parts
+    service, resource = parts.service, parts.resource
     for kind_service, prefix in _KINDS:
         if kind_service == service and resource.startswith(prefix):
             return kind_service, prefix
@@ -97,7 +97,7 @@ def supported(arn: str) -> bool:
 def context_of(yard: Yard, arn: str) -> RequestContext:
     parts = parse_arn(arn)
     assert parts is not None
-    return RequestContext(account=parts[3], region=parts[2], endpoint=yard.endpoint)
+    return RequestContext(account=parts.account, region=parts.region, endpoint=yard.endpoint)
 
 
 def _queue_message(target: dict[str, Any], payload: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def _queue_url(yard: Yard, arn: str) -> str:
     assert parts is not None
     if "sqs" not in yard.services:
         raise ResourceNotFoundException("The queue service is not running.")
-    return f"{yard.endpoint}/{parts[3]}/{parts[4]}"
+    return f"{yard.endpoint}/{parts.account}/{parts.resource}"
 
 
 async def to_queue(
@@ -181,9 +181,9 @@ async def to_bus(yard: Yard, target: dict[str, Any], payload: str, event: dict[s
     parts = parse_arn(target["Arn"])
     assert parts is not None
     source = parse_arn(rule["Arn"])
-    if source is not None and source[2] != parts[2]:
+    if source is not None and source.region != parts.region:
         event = {**event, "id": new_id()}
-    await bus.forward(context_of(yard, target["Arn"]), parts[4].removeprefix("event-bus/"), event)  # type: ignore[attr-defined]
+    await bus.forward(context_of(yard, target["Arn"]), parts.resource.removeprefix("event-bus/"), event)  # type: ignore[attr-defined]
 
 
 register("sqs", "", to_queue, to_queue_in_batches, stage_for_queue)

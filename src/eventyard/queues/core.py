@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from eventyard.arn import parse_as
 from eventyard.queues.errors import QueueDoesNotExist
 from eventyard.queues.message_store import MessageStore
 from eventyard.queues.polling import Waiters
@@ -65,10 +66,10 @@ class QueueCore(Service):
         return queue
 
     async def queue_by_arn(self, arn: str) -> Queue | None:
-        parts = arn.split(":")
-        if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sqs":
+        parts = parse_as(arn, "sqs")
+        if parts is None:
             return None
-        return await self.find(parts[4], parts[3], parts[5])
+        return await self.find(parts.account, parts.region, parts.resource)
 
     def wake(self, queue_id: int) -> None:
         self.waiters.notify(queue_id)

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from eventyard.arn import parse_as
 from eventyard.queues import attributes as queue_attributes
 from eventyard.queues.core import QueueCore
 from eventyard.queues.engine import QueueEngine
@@ -205,12 +206,12 @@ class MoveTasks(QueueCore):
 
 
 def _queue_row(connection: Any, arn: str) -> tuple[int, bool, int] | None:
-    parts = arn.split(":")
-    if len(parts) != 6:
+    parts = parse_as(arn, "sqs")
+    if parts is None:
         return None
     row = connection.execute(
         "SELECT id, fifo, attributes FROM sqs_queues WHERE account = ? AND region = ? AND name = ?",
-        (parts[4], parts[3], parts[5]),
+        (parts.account, parts.region, parts.resource),
     ).fetchone()
     if row is None:
         return None
