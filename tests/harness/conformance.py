@@ -16,7 +16,14 @@ from eventyard.yard import SERVICES, _load
 from tests.conformance import run as runner
 from tests.harness.server import ServerProcess
 
-FOLDER_SERVICE = {"queues": "sqs", "events": "events", "workflows": "stepfunctions", "streams": "kinesis"}
+FOLDER_SERVICE = {
+    "queues": "sqs",
+    "events": "events",
+    "workflows": "stepfunctions",
+    "streams": "kinesis",
+    "topics": "sns",
+    "functions": "lambda",
+}
 
 
 def served() -> set[str]:

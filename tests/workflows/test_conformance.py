@@ -1,4 +1,4 @@
-"""Every shared conformance case of kind ``workflow``, run through the in-process interpreter.
+"""Every shared conformance case of kind ``workflow`` in the language's files, run through the in-process interpreter.
 
 Cases marked ``invalid`` must be rejected by create-time validation; cases without ``expect``
 must validate; the others run and are compared the way ``conformance/run.py`` compares them
@@ -24,8 +24,12 @@ CASES_DIR = pathlib.Path(__file__).parents[1] / "conformance" / "cases" / "workf
 
 
 def _load() -> list[Any]:
+    """The language's cases; ``service_*.json`` are the service's (types, integrations, the API) and
+    run through a server in ``tests/conformance``."""
     cases = []
     for path in sorted(CASES_DIR.glob("*.json")):
+        if path.name.startswith("service_"):
+            continue
         data = json.loads(path.read_text())
         for index, case in enumerate(data if isinstance(data, list) else [data]):
             if case.get("kind", "steps") != "workflow":
@@ -50,18 +54,6 @@ def equal(a: Any, b: Any) -> bool:
 
 #: Shared cases whose expectation real AWS contradicts. Each entry holds the (error, cause fragment)
 #: real executions on AWS report instead, and the evidence; the test asserts the AWS behaviour.
-DISPUTED = {
-    "intrinsic_failure_on_invalid_json_string": (
-        "States.Runtime",
-        "Invalid arguments in States.StringToJson",
-        # Executions on AWS report bad intrinsic arguments as States.Runtime "Invalid arguments in
-        # States.<Function>": integration tests run against deployed stacks assert exactly that for
-        # States.MathAdd, and an execution log on AWS shows it for States.StringToJson. The case says
-        # itself that no AWS recording backs States.IntrinsicFailure.
-    ),
-}
-
-
 def fake_tasks() -> CallableTasks:
     """Task implementations for cases that call AWS resources (none of the shared cases do yet)."""
     return CallableTasks()
@@ -83,10 +75,6 @@ async def test_conformance_case(case: dict[str, Any]) -> None:
     info = new_execution_info(f"conf-{uuid.uuid4().hex[:12]}", input=input_value, start_time=clock.now())
     result = await Interpreter(case["definition"], tasks=fake_tasks(), clock=clock).run(input_value, info=info)
     expect = case["expect"]
-    if case["name"] in DISPUTED:
-        error, cause_fragment = DISPUTED[case["name"]]
-        expect = {"status": "FAILED", "error": error}
-        assert cause_fragment in (result.cause or ""), result.cause
     summary = (
         f"status={result.status} error={result.error!r} cause={result.cause!r} output={json.dumps(result.output)[:300]}"
     )
