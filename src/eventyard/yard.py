@@ -14,10 +14,12 @@ from typing import Any
 from botocore.exceptions import ParamValidationError
 
 from eventyard.api import Api
-from eventyard.clock import Clock, VirtualClock, WallClock
+from eventyard.clock import Clock, WallClock
+from eventyard.kernel import Kernel
 from eventyard.models import model_for
 from eventyard.service import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext, Service, operation_method
 from eventyard.storage import Database, open_database
+from eventyard.targets import TargetKinds
 
 #: botocore service name -> "module:Class". A service whose module is not there yet is left out.
 SERVICES: dict[str, str] = {
@@ -48,6 +50,8 @@ class Yard:
         self.clock: Clock = clock or WallClock()
         self.endpoint = endpoint
         self.db: Database = open_database(url)
+        self.kernel = Kernel(self.db, self.clock)
+        self.targets = TargetKinds()
         self.services: dict[str, Service] = {}
         for name, spec in SERVICES.items():
             cls = _load(spec)
@@ -63,16 +67,18 @@ class Yard:
     async def start(self) -> Yard:
         if self._started:
             return self
-        migrations = [m for service in self.services.values() for m in service.migrations]
+        migrations = [*self.kernel.migrations, *(m for service in self.services.values() for m in service.migrations)]
         await asyncio.to_thread(self.db.start, migrations)
         for service in self.services.values():
             await service.start()
+        await self.kernel.start()
         self._started = True
         return self
 
     async def close(self) -> None:
         if not self._started:
             return
+        await self.kernel.stop()
         for service in reversed(list(self.services.values())):
             await service.stop()
         await asyncio.to_thread(self.db.stop)
@@ -86,11 +92,14 @@ class Yard:
     ) -> None:
         await self.close()
 
-    def advance(self, seconds: float) -> float:
-        """Move a virtual clock forward (an error on wall time)."""
-        if not isinstance(self.clock, VirtualClock):
-            raise RuntimeError("this yard runs on wall time; open it with clock=VirtualClock() to advance time")
-        return self.clock.advance(seconds)
+    async def advance(self, seconds: float) -> float:
+        """Move a virtual clock ``seconds`` forward, firing every timer that falls due, in order, each
+        finished before time moves on (an error on wall time). Returns the new time."""
+        return await self.kernel.advance(seconds)
+
+    async def run_until_idle(self) -> None:
+        """Fire every timer that is due now, and what those firings make due, until none is."""
+        await self.kernel.run_until_idle()
 
     def client(self, service: str, *, account: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION) -> Client:
         """An in-process client taking boto3's parameters: ``await yard.client("sqs").send_message(...)``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -25,17 +24,19 @@ async def queue(sqs: Any, name: str) -> tuple[str, str]:
     return url, arn
 
 
-async def drain(sqs: Any, url: str, *, expect: int, within: float = 3.0) -> list[dict[str, Any]]:
-    """Receive until ``expect`` messages arrived (delivery is asynchronous); fail after ``within`` s."""
+async def drain(sqs: Any, url: str, *, expect: int) -> list[dict[str, Any]]:
+    """Let the yard finish every delivery due now, then receive (and delete) everything in the queue:
+    exactly ``expect`` messages must be there. ``sqs`` is an in-process client, whose yard it runs."""
+    await sqs._yard.run_until_idle()
     got: list[dict[str, Any]] = []
-    deadline = asyncio.get_running_loop().time() + within
-    while len(got) < expect and asyncio.get_running_loop().time() < deadline:
+    while True:
         response = await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
-        for message in response.get("Messages", []):
+        messages = response.get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
             got.append(message)
             await sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        if len(got) < expect:
-            await asyncio.sleep(0.02)
     assert len(got) == expect, f"received {len(got)} messages, expected {expect}"
     return got
 

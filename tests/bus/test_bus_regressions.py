@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import eventyard
-from eventyard.bus import store
 from eventyard.clock import VirtualClock
+from eventyard.kernel import store as kernel_store
 from tests.bus.bus_helpers import bodies, drain, entry, fails_with, queue
 
 
-async def settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0.01)
-
-
-async def test_outbox_rows_are_written_leased_so_no_timer_claims_them_twice(yard: eventyard.Yard) -> None:
+async def test_deliveries_are_written_claimed_so_no_node_claims_them_twice(yard: eventyard.Yard) -> None:
     now = yard.clock.now()
-    rows = [("000000000000", "us-east-1", "arn:rule", "t", "{}", now, now)]
-    await yard.db.write(lambda c: store.enqueue(c, rows, now + 60))
-    claimed = await yard.db.write(lambda c: store.claim_due(c, now, 60, 10))
-    assert claimed == [], "a row this node is delivering must not be claimed again"
+    kernel = yard.kernel
+    await yard.db.write(lambda c: kernel.add_claimed(c, "events.delivery", [("arn:rule t 1", "{}")], now))
+    claimed = await yard.db.write(
+        lambda c: kernel_store.claim_ready(c, ["events.delivery"], now, "another-node", now + 30, 10)
+    )
+    assert claimed == [], "a delivery this node is making must not be claimed by another"
 
 
 async def test_many_events_are_each_delivered_once(yard: eventyard.Yard) -> None:
@@ -35,7 +31,7 @@ async def test_many_events_are_each_delivered_once(yard: eventyard.Yard) -> None
         sent += [e["EventId"] for e in result["Entries"]]
     received = [e["id"] for e in bodies(await drain(sqs, url, expect=200))]
     assert sorted(received) == sorted(sent)
-    await drain(sqs, url, expect=0, within=0.3)
+    await drain(sqs, url, expect=0)
 
 
 async def test_updating_a_scheduled_rule_does_not_fire_past_times_again(
@@ -46,14 +42,12 @@ async def test_updating_a_scheduled_rule_does_not_fire_past_times_again(
     await events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
     await events.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": arn}])
     for _ in range(3):
-        clock.advance(60)
-        await settle()
+        await yard.advance(60)
     assert len(await drain(sqs, url, expect=3)) == 3
     await events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)", Description="renamed")
-    await settle()
-    await drain(sqs, url, expect=0, within=0.3)
-    clock.advance(60)
-    await settle()
+    await yard.run_until_idle()
+    await drain(sqs, url, expect=0)
+    await yard.advance(60)
     assert len(await drain(sqs, url, expect=1)) == 1
 
 
@@ -65,11 +59,10 @@ async def test_disabled_schedule_does_not_fire_missed_times_when_enabled(
     await events.put_rule(Name="tick", ScheduleExpression="cron(* * * * ? *)")
     await events.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": arn}])
     await events.disable_rule(Name="tick")
-    clock.advance(600)
-    await settle()
+    await yard.advance(600)
     await events.enable_rule(Name="tick")
-    await settle()
-    await drain(sqs, url, expect=0, within=0.3)
+    await yard.run_until_idle()
+    await drain(sqs, url, expect=0)
 
 
 async def test_out_of_range_event_time_fails_its_entry_not_the_request(yard: eventyard.Yard) -> None:

@@ -1,19 +1,23 @@
 """A replay runs on one node at a time, and a replay whose node stopped goes on where it left off.
 
-The replay's lease and progress live in its stored document (``archives`` module doc); these tests
-write that state as a stopped node would have left it and let the sweep find it.
+A replay is a kernel timer (``replays`` module doc): whoever holds its claim runs it, and its
+progress lives in the replay's document. These tests leave the timer as another node would have
+left it (claimed, with its claim run out or not) and let this node's kernel find it.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
+
+import pytest
 
 import eventyard
 from eventyard.bus import store
-from eventyard.bus.names import Where
 from eventyard.clock import VirtualClock
+from eventyard.kernel import store as kernel_store
 from tests.bus.bus_helpers import bodies, drain, entry, queue
+
+REPLAY_ARN = "arn:aws:events:us-east-1:000000000000:replay/again"
 
 
 async def _archive_with_events(yard: eventyard.Yard, count: int) -> tuple[str, str, str, str]:
@@ -29,15 +33,21 @@ async def _archive_with_events(yard: eventyard.Yard, count: int) -> tuple[str, s
     return bus_arn, archive_arn, rule_arn, url
 
 
-async def _leave_replay(yard: eventyard.Yard, replay: dict[str, Any]) -> None:
-    """Store a replay as another node left it."""
-    await yard.db.write(lambda c: store.insert(c, "000000000000", "us-east-1", "replay", "", "again", replay))
+async def _leave_replay(yard: eventyard.Yard, replay: dict[str, Any], node: str, claimed_until: float) -> None:
+    """Store a replay, and its timer claimed by ``node`` until ``claimed_until``, as that node left them."""
+    now = yard.clock.now()
+
+    def job(c: Any) -> None:
+        store.insert(c, "000000000000", "us-east-1", "replay", "", "again", replay)
+        kernel_store.add_claimed(c, "events.replay", [(REPLAY_ARN, "")], now - 60, node, claimed_until)
+
+    await yard.db.write(job)
 
 
 def _replay(bus_arn: str, archive_arn: str, rule_arn: str, now: float, **state: Any) -> dict[str, Any]:
     return {
         "ReplayName": "again",
-        "ReplayArn": "arn:aws:events:us-east-1:000000000000:replay/again",
+        "ReplayArn": REPLAY_ARN,
         "EventSourceArn": archive_arn,
         "Destination": {"Arn": bus_arn, "FilterArns": [rule_arn]},
         "EventStartTime": now - 60,
@@ -56,40 +66,35 @@ async def test_a_replay_whose_node_stopped_goes_on_after_its_last_recorded_batch
 ) -> None:
     bus_arn, archive_arn, rule_arn, url = await _archive_with_events(yard, 5)
     ids = await yard.db.read(lambda c: [row[0] for row in c.execute("SELECT id FROM bus_archive_events ORDER BY id")])
-    gone = {"Runner": "a-node-that-stopped", "LeaseUntil": clock.now() - 1, "Position": ids[2]}
-    await _leave_replay(yard, _replay(bus_arn, archive_arn, rule_arn, clock.now(), State="RUNNING", **gone))
-    await yard.services["events"]._sweep_replays(ignore_leases=False)  # type: ignore[attr-defined]
+    replay = _replay(bus_arn, archive_arn, rule_arn, clock.now(), State="RUNNING", Position=ids[2])
+    await _leave_replay(yard, replay, "a-node-that-stopped", claimed_until=clock.now() - 1)
     replayed = bodies(await drain(yard.client("sqs"), url, expect=2))
     assert sorted(event["detail"]["n"] for event in replayed) == [3, 4]
-    for _ in range(50):
-        if await _state(yard) == "COMPLETED":
-            break
-        await asyncio.sleep(0.02)
     assert await _state(yard) == "COMPLETED"
 
 
-async def test_a_replay_another_live_node_holds_is_left_to_it(yard: eventyard.Yard, clock: VirtualClock) -> None:
+async def test_a_replay_another_live_node_holds_is_left_to_it_until_its_claim_runs_out(
+    yard: eventyard.Yard, clock: VirtualClock
+) -> None:
     bus_arn, archive_arn, rule_arn, url = await _archive_with_events(yard, 3)
-    held = {"Runner": "a-node-still-running", "LeaseUntil": clock.now() + 30}
-    await _leave_replay(yard, _replay(bus_arn, archive_arn, rule_arn, clock.now(), State="RUNNING", **held))
-    await yard.services["events"]._sweep_replays(ignore_leases=False)  # type: ignore[attr-defined]
-    await drain(yard.client("sqs"), url, expect=0, within=0.2)
+    replay = _replay(bus_arn, archive_arn, rule_arn, clock.now(), State="RUNNING")
+    await _leave_replay(yard, replay, "a-node-still-running", claimed_until=clock.now() + 30)
+    await drain(yard.client("sqs"), url, expect=0)
     assert await _state(yard) == "RUNNING"
+    await yard.advance(31)  # that node stopped renewing: its claim runs out and this node takes over
+    assert len(await drain(yard.client("sqs"), url, expect=3)) == 3
+    assert await _state(yard) == "COMPLETED"
 
 
 async def test_a_replay_cancelled_while_its_node_was_gone_ends_cancelled(
     yard: eventyard.Yard, clock: VirtualClock
 ) -> None:
     bus_arn, archive_arn, rule_arn, url = await _archive_with_events(yard, 3)
-    gone = {"Runner": "a-node-that-stopped", "LeaseUntil": clock.now() - 1}
-    await _leave_replay(yard, _replay(bus_arn, archive_arn, rule_arn, clock.now(), State="CANCELLING", **gone))
-    await yard.services["events"]._sweep_replays(ignore_leases=False)  # type: ignore[attr-defined]
-    for _ in range(50):
-        if await _state(yard) == "CANCELLED":
-            break
-        await asyncio.sleep(0.02)
+    replay = _replay(bus_arn, archive_arn, rule_arn, clock.now(), State="CANCELLING")
+    await _leave_replay(yard, replay, "a-node-that-stopped", claimed_until=clock.now() - 1)
+    await yard.run_until_idle()
     assert await _state(yard) == "CANCELLED"
-    await drain(yard.client("sqs"), url, expect=0, within=0.1)
+    await drain(yard.client("sqs"), url, expect=0)
 
 
 async def test_a_replay_routes_archives_larger_than_one_batch_completely(
@@ -104,39 +109,38 @@ async def test_a_replay_routes_archives_larger_than_one_batch_completely(
         ReplayName="again", EventSourceArn=archive_arn, EventStartTime=clock.now() - 60,
         EventEndTime=clock.now() + 60, Destination={"Arn": bus_arn, "FilterArns": [rule_arn]},
     )  # fmt: skip
-    replayed = bodies(await drain(yard.client("sqs"), url, expect=250, within=10))
+    replayed = bodies(await drain(yard.client("sqs"), url, expect=250))
     assert sorted(event["detail"]["n"] for event in replayed) == list(range(250))
     described = await events.describe_replay(ReplayName="again")
-    assert described["State"] in ("RUNNING", "COMPLETED")
-    assert not {"Runner", "Position", "LeaseUntil"} & set(described), "the engine's bookkeeping stays inside"
+    assert described["State"] == "COMPLETED"
+    assert not {"Position"} & set(described), "the engine's bookkeeping stays inside"
 
 
-async def test_a_node_that_stops_cleanly_hands_over_and_no_event_is_replayed_twice(
-    yard: eventyard.Yard, clock: VirtualClock
+async def test_a_replay_interrupted_mid_way_goes_on_and_replays_no_event_twice(
+    yard: eventyard.Yard, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bus_arn, archive_arn, rule_arn, url = await _archive_with_events(yard, 0)
     events, sqs = yard.client("events"), yard.client("sqs")
     for start in range(0, 600, 10):
         await events.put_events(Entries=[entry(detail={"n": n}) for n in range(start, start + 10)])
-    await drain(sqs, url, expect=600, within=10)
-    await _leave_replay(yard, _replay(bus_arn, archive_arn, rule_arn, clock.now(), State="STARTING"))
-    service = yard.services["events"]
-    service._launch(Where("000000000000", "us-east-1"), "again")  # type: ignore[attr-defined]
-    stored = None
-    for _ in range(500):  # stop this node once the first batches are recorded, before the last one
-        stored = await yard.db.read(lambda c: store.get(c, "000000000000", "us-east-1", "replay", "", "again"))
-        if stored and stored.get("Position"):
-            break
-        await asyncio.sleep(0)
-    await service._stop_replays()  # type: ignore[attr-defined]
-    stored = await yard.db.read(lambda c: store.get(c, "000000000000", "us-east-1", "replay", "", "again"))
-    assert stored is not None and stored["State"] == "RUNNING" and stored["LeaseUntil"] == 0.0
-    service._replay_node = "the next node"  # type: ignore[attr-defined]
-    await service._sweep_replays(ignore_leases=False)  # type: ignore[attr-defined]
-    replayed = bodies(await drain(sqs, url, expect=600, within=10))
-    assert sorted(event["detail"]["n"] for event in replayed) == list(range(600))
-    for _ in range(100):
-        if await _state(yard) == "COMPLETED":
-            break
-        await asyncio.sleep(0.02)
+    await drain(sqs, url, expect=600)
+    reads = {"count": 0}
+    read_window = store.archived_after
+
+    def failing_on_the_fourth_read(*args: Any, **kwargs: Any) -> Any:
+        reads["count"] += 1
+        if reads["count"] == 4:
+            raise RuntimeError("the node goes away in the middle of the replay")
+        return read_window(*args, **kwargs)
+
+    monkeypatch.setattr(store, "archived_after", failing_on_the_fourth_read)
+    await events.start_replay(
+        ReplayName="again", EventSourceArn=archive_arn, EventStartTime=clock.now() - 60,
+        EventEndTime=clock.now() + 60, Destination={"Arn": bus_arn, "FilterArns": [rule_arn]},
+    )  # fmt: skip
+    first = bodies(await drain(sqs, url, expect=300))  # three batches were routed and recorded
+    assert await _state(yard) == "RUNNING"
+    await yard.advance(5)  # the failed firing is tried again after its back-off
+    rest = bodies(await drain(sqs, url, expect=300))
+    assert sorted(event["detail"]["n"] for event in first + rest) == list(range(600))
     assert await _state(yard) == "COMPLETED"

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import eventyard
 from eventyard.clock import VirtualClock
 from tests.bus.bus_helpers import bodies, drain, entry, fails_with, queue
-
-
-async def settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0.01)
 
 
 async def test_rate_schedule_fires_scheduled_events_as_the_clock_moves(
@@ -23,11 +17,10 @@ async def test_rate_schedule_fires_scheduled_events_as_the_clock_moves(
     url, arn = await queue(sqs, "ticks")
     rule_arn = (await events.put_rule(Name="every-minute", ScheduleExpression="rate(1 minute)"))["RuleArn"]
     await events.put_targets(Rule="every-minute", Targets=[{"Id": "q", "Arn": arn}])
-    await settle()
-    await drain(sqs, url, expect=0, within=0.1)
+    await yard.run_until_idle()
+    await drain(sqs, url, expect=0)
     for _ in range(3):
-        clock.advance(60)
-        await settle()
+        await yard.advance(60)
     fired = bodies(await drain(sqs, url, expect=3))
     assert {e["detail-type"] for e in fired} == {"Scheduled Event"}
     assert all(e["source"] == "aws.events" and e["resources"] == [rule_arn] and e["detail"] == {} for e in fired)
@@ -42,13 +35,12 @@ async def test_schedule_neither_repeats_nor_skips_across_a_restart(tmp_path: Pat
         url, arn = await queue(sqs, "ticks")
         await events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
         await events.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": arn}])
-        await settle()
-        clock.advance(60)
-        await settle()
+        await yard.run_until_idle()
+        await yard.advance(60)
         assert len(await drain(sqs, url, expect=1)) == 1
     clock.advance(120)  # two firings come due while the server is down
     async with eventyard.open(url_path, clock=clock) as yard:
-        await settle()
+        await yard.run_until_idle()
         late = bodies(await drain(yard.client("sqs"), url, expect=2))
         assert len({e["time"] for e in late}) == 2
 
@@ -79,12 +71,7 @@ async def test_archive_keeps_matching_events_and_replay_sends_them_again(
     replayed = bodies(await drain(sqs, url, expect=2))
     assert sorted(e["detail"]["n"] for e in replayed) == [1, 2]
     assert {e["replay-name"] for e in replayed} == {"again"}
-    for _ in range(50):
-        state = (await events.describe_replay(ReplayName="again"))["State"]
-        if state == "COMPLETED":
-            break
-        await asyncio.sleep(0.02)
-    assert state == "COMPLETED"
+    assert (await events.describe_replay(ReplayName="again"))["State"] == "COMPLETED"
     assert (await events.describe_archive(ArchiveName="orders"))["EventCount"] == 2, (
         "replayed events are not re-archived"
     )

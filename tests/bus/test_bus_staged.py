@@ -1,24 +1,25 @@
-"""Deliveries to local queues are written in the transaction that accepts the events (``targets`` module doc).
+"""Deliveries to local queues are written in the transaction that accepts the events (``eventyard.targets``).
 
-What must hold: such a delivery is in the queue the moment PutEvents answers and leaves no outbox
-row; whatever cannot be staged, or whose staged write fails, still arrives through the outbox.
+What must hold: such a delivery is in the queue the moment PutEvents answers and leaves no delivery
+timer behind; whatever cannot be staged, or whose staged write fails, still arrives as a kernel
+delivery (the "outbox"), which retries and dead-letters.
 """
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import json
 from typing import Any
 
 import pytest
 
 import eventyard
-from eventyard.bus import targets
+from eventyard.kernel import store as kernel_store
 from tests.bus.bus_helpers import bodies, drain, entry, queue
 
 
 async def _outbox_rows(yard: eventyard.Yard) -> int:
-    return int(await yard.db.read(lambda c: c.execute("SELECT count(*) FROM bus_deliveries").fetchone()[0]))
+    return await yard.db.read(lambda c: kernel_store.count_timers(c, "events.delivery"))
 
 
 async def test_a_local_queue_holds_the_event_when_put_events_answers(yard: eventyard.Yard) -> None:
@@ -56,7 +57,7 @@ async def test_a_message_the_queue_refuses_goes_through_the_outbox_to_the_dead_l
     sent = await events.put_events(Entries=[entry(detail={"pad": "x" * 2000})])
     [letter] = await drain(sqs, dlq_url, expect=1)
     assert json.loads(letter["Body"])["id"] == sent["Entries"][0]["EventId"]
-    await drain(sqs, url, expect=0, within=0.2)
+    await drain(sqs, url, expect=0)
 
 
 class _FailingWrite:
@@ -76,25 +77,21 @@ async def test_a_staged_write_that_fails_is_delivered_through_the_outbox(
 ) -> None:
     delivered: list[str] = []
 
-    async def deliver(yard: Any, target: Any, payload: str, event: Any, rule: Any) -> None:
+    async def deliver(target: Any, payload: str, event: Any, rule: Any) -> None:
         delivered.append(json.loads(payload)["id"])
 
-    async def stage(yard: Any, target: Any, items: Any) -> _FailingWrite:
+    async def stage(target: Any, items: Any) -> _FailingWrite:
         return _FailingWrite()
 
     monkeypatch.setattr(_FailingWrite, "attempts", 0)
-    monkeypatch.setitem(targets._KINDS, ("lambda", "function:"), deliver)
-    monkeypatch.setitem(targets._STAGES, ("lambda", "function:"), stage)
+    yard.targets.register("lambda", "function:", deliver, stage=stage)
     events = yard.client("events")
     await events.put_rule(Name="r", EventPattern='{"source": ["shop.orders"]}')
     function = "arn:aws:lambda:us-east-1:000000000000:function:echo"
     await events.put_targets(Rule="r", Targets=[{"Id": "f", "Arn": function}])
     sent = await events.put_events(Entries=[entry(), entry()])
     assert sent["FailedEntryCount"] == 0
-    for _ in range(150):
-        if len(delivered) == 2:
-            break
-        await asyncio.sleep(0.02)
+    await yard.run_until_idle()
     assert _FailingWrite.attempts == 1  # staged (both events at once), failed, then taken by the outbox
     assert sorted(delivered) == sorted(e["EventId"] for e in sent["Entries"])
 
@@ -109,13 +106,18 @@ async def test_a_queue_deleted_between_staging_and_writing_fails_over_to_the_out
     url = (await sqs.create_queue(QueueName=name, Attributes=attributes))["QueueUrl"]
     arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
 
-    async def stage_then_lose_the_queue(yard: Any, target: Any, items: Any) -> Any:
-        staged = await targets.stage_for_queue(yard, target, items)
+    kind = yard.targets.kind_of(arn)
+    assert kind is not None and kind.stage is not None
+    stage = kind.stage
+
+    async def stage_then_lose_the_queue(target: Any, items: Any) -> Any:
+        staged = await stage(target, items)
         # another node deletes the queue: its rows go, this node's cache still has it
         await yard.db.write(lambda c: c.execute("DELETE FROM sqs_queues WHERE name = ?", (name,)))
         return staged
 
-    monkeypatch.setitem(targets._STAGES, ("sqs", ""), stage_then_lose_the_queue)
+    losing = dataclasses.replace(kind, stage=stage_then_lose_the_queue)
+    monkeypatch.setattr(yard.targets, "kind_of", lambda target_arn: losing)
     await events.put_rule(Name="r", EventPattern='{"source": ["shop.orders"]}')
     target = {"Id": "q", "Arn": arn, "DeadLetterConfig": {"Arn": dlq_arn}, "SqsParameters": {"MessageGroupId": "g"}}
     if not name.endswith(".fifo"):

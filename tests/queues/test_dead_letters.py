@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from tests.queues.conftest import arn_of, attributes_of, fails_with, make_queue
@@ -78,13 +77,10 @@ async def test_removing_the_redrive_policy_with_an_empty_value(sqs):
     assert "RedrivePolicy" not in await attributes_of(sqs, source)
 
 
-async def wait_for_task(sqs, dlq_arn, status):
-    for _ in range(300):
-        results = (await sqs.list_message_move_tasks(SourceArn=dlq_arn))["Results"]
-        if results and results[0]["Status"] == status:
-            return results[0]
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"no {status} task: {results}")
+async def task_of(sqs, dlq_arn):
+    """The source's latest move task, once the yard ran what was due."""
+    await sqs._yard.run_until_idle()
+    return (await sqs.list_message_move_tasks(SourceArn=dlq_arn))["Results"][0]
 
 
 async def test_move_task_sends_dead_letters_back_to_their_source(sqs):
@@ -95,7 +91,8 @@ async def test_move_task_sends_dead_letters_back_to_their_source(sqs):
     assert await sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10) == {}
     dlq_arn = await arn_of(sqs, dlq)
     handle = (await sqs.start_message_move_task(SourceArn=dlq_arn))["TaskHandle"]
-    task = await wait_for_task(sqs, dlq_arn, "COMPLETED")
+    task = await task_of(sqs, dlq_arn)
+    assert task["Status"] == "COMPLETED"
     assert task["ApproximateNumberOfMessagesMoved"] == 3
     assert task["ApproximateNumberOfMessagesToMove"] == 3
     assert "TaskHandle" not in task and handle
@@ -103,7 +100,7 @@ async def test_move_task_sends_dead_letters_back_to_their_source(sqs):
     assert sorted(m["Body"] for m in got["Messages"]) == ["a", "b", "c"]
 
 
-async def test_move_task_to_an_explicit_destination_at_a_rate(sqs, clock):
+async def test_move_task_to_an_explicit_destination_at_a_rate(sqs, yard):
     source, dlq = await source_with_dlq(sqs, max_receive_count=1)
     elsewhere = await make_queue(sqs, "elsewhere")
     for body in ("a", "b", "c"):
@@ -114,14 +111,11 @@ async def test_move_task_to_an_explicit_destination_at_a_rate(sqs, clock):
     started = await sqs.start_message_move_task(
         SourceArn=dlq_arn, DestinationArn=await arn_of(sqs, elsewhere), MaxNumberOfMessagesPerSecond=2
     )
-    running = await wait_for_task(sqs, dlq_arn, "RUNNING")
-    assert running["TaskHandle"] == started["TaskHandle"]
-    for _ in range(300):
-        if (await sqs.list_message_move_tasks(SourceArn=dlq_arn))["Results"][0]["ApproximateNumberOfMessagesMoved"]:
-            break
-        await asyncio.sleep(0.01)
-    clock.advance(1)
-    await wait_for_task(sqs, dlq_arn, "COMPLETED")
+    running = await task_of(sqs, dlq_arn)  # two messages a second: the first second moved two
+    assert (running["Status"], running["TaskHandle"]) == ("RUNNING", started["TaskHandle"])
+    assert running["ApproximateNumberOfMessagesMoved"] == 2
+    await yard.advance(1)
+    assert (await task_of(sqs, dlq_arn))["Status"] == "COMPLETED"
     got = await sqs.receive_message(QueueUrl=elsewhere, MaxNumberOfMessages=10)
     assert len(got["Messages"]) == 3
 

@@ -5,25 +5,13 @@ transaction that accepts it (see ``events.py``). A replay reads an archive's eve
 times and routes them again to the archive's bus (or only to chosen rules) with ``replay-name``
 added, going through AWS's states STARTING -> RUNNING -> COMPLETED, or CANCELLING -> CANCELLED.
 
-One node runs a replay at a time: the one holding its lease (``Runner`` and ``LeaseUntil`` in the
-replay's document, never shown), renewed with each batch of events it routes. Each batch also
-records how far the replay got (``Position``, an archive row id). A replay whose node stopped (a
-crash, a restart, another PostgreSQL node gone) is taken over by any node's sweep once its lease
-ran out (on an embedded database, at once on restart) and carries on after the last recorded
-batch. A batch's progress is recorded in the transaction that keeps its deliveries, so no batch
-is routed twice, and a node that stops cleanly hands its replays over at once.
+The replay itself runs as a kernel job (``replays.py``): one node at a time, batch by batch, each
+batch recorded with its deliveries, taken over by another node when its node dies.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import datetime as _dt
-import logging
-from functools import partial
-from typing import Any
-
-import orjson
+from typing import TYPE_CHECKING, Any
 
 from eventyard.bus import store
 from eventyard.bus.base import BusBase
@@ -38,7 +26,8 @@ from eventyard.bus.patterns import Pattern, parse_pattern
 from eventyard.errors import ResourceNotFoundException
 from eventyard.service import RequestContext
 
-log = logging.getLogger("eventyard.bus")
+if TYPE_CHECKING:
+    from eventyard.bus.replays import Replays
 
 ARCHIVE_FIELDS = (
     "ArchiveArn",
@@ -51,21 +40,15 @@ ARCHIVE_FIELDS = (
 )
 #: AWS: "only 10 replays are allowed to be in state STARTING or RUNNING at the same time" (per namespace).
 MAX_ACTIVE_REPLAYS = 10
-REPLAY_LEASE = 30.0  # seconds a node holds a replay without renewing it
-REPLAY_BATCH = 100  # archived events routed (and recorded as done) at a time
-REPLAY_SWEEP = 5.0  # seconds between looks for replays whose node stopped
-_ACTIVE = ("STARTING", "RUNNING", "CANCELLING")
 REPLAY_FIELDS = (
     "ReplayName", "ReplayArn", "Description", "State", "StateReason", "EventSourceArn", "Destination",
     "EventStartTime", "EventEndTime", "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime",
 )  # fmt: skip
 
 
-def _epoch(iso: str) -> float:
-    return _dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-
-
 class ArchiveOperations(BusBase):
+    replays: Replays
+
     # --- archives ---------------------------------------------------------------------------------
 
     async def create_archive(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -216,11 +199,13 @@ class ArchiveOperations(BusBase):
                 replays = store.listing(c, where.account, where.region, "replay", "")
                 if sum(1 for r in replays if r["State"] in ("STARTING", "RUNNING")) >= MAX_ACTIVE_REPLAYS:
                     raise LimitExceededException("The requested resource exceeds the maximum number allowed.")
-            return store.insert(c, where.account, where.region, "replay", "", name, replay)
+            if not store.insert(c, where.account, where.region, "replay", "", name, replay):
+                return False
+            self.replays.start(c, replay)
+            return True
 
         if not await self.yard.db.write(job):
             raise ResourceAlreadyExistsException(f"Replay {name} already exists.")
-        self._launch(where, name)
         return {"ReplayArn": replay["ReplayArn"], "State": "STARTING", "ReplayStartTime": now}
 
     async def describe_replay(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -253,153 +238,6 @@ class ArchiveOperations(BusBase):
 
     async def _replay(self, where: Where, name: str) -> dict[str, Any]:
         return await self._find(where, "replay", "", name, lambda: _no_replay(name))
-
-    # --- the replay engine (see the module doc) -------------------------------------------------
-
-    def _launch(self, where: Where, name: str) -> None:
-        key = (where.account, where.region, name)
-        running = self._replays.get(key)
-        if running is None or running.done():
-            self._replays[key] = asyncio.create_task(self._run_replay(where, name))
-
-    async def _start_replays(self) -> None:
-        await self._sweep_replays(ignore_leases=self._sole_node)
-        self._replay_sweeper = asyncio.create_task(self._sweep_replays_forever(), name="bus-replay-sweep")
-
-    async def _sweep_replays_forever(self) -> None:
-        while True:
-            await asyncio.sleep(REPLAY_SWEEP)  # real time: a virtual clock may race or stand still
-            try:
-                await self._sweep_replays(ignore_leases=False)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("replay sweep failed; trying again later")
-
-    async def _sweep_replays(self, ignore_leases: bool) -> None:
-        now = self.yard.clock.now()
-        for account, region, replay in await self.yard.db.read(lambda c: store.every(c, "replay")):
-            if replay["State"] in _ACTIVE and (ignore_leases or replay.get("LeaseUntil", 0.0) <= now):
-                self._launch(Where(account, region), replay["ReplayName"])
-
-    async def _stop_replays(self) -> None:
-        tasks = [*self._replays.values(), *([self._replay_sweeper] if self._replay_sweeper else [])]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        # A clean stop hands its replays over at once instead of leaving their leases to run out.
-        running = [key for key, task in self._replays.items() if task.cancelled()]
-        if running:
-            await self.yard.db.write(lambda c: self._release_replays(c, running))
-
-    def _release_replays(self, c: Any, keys: list[tuple[str, str, str]]) -> None:
-        for account, region, name in keys:
-            replay = store.get(c, account, region, "replay", "", name, for_update=True)
-            if replay is not None and replay.get("Runner") == self._replay_node and replay["State"] in _ACTIVE:
-                replay["LeaseUntil"] = 0.0
-                store.put(c, account, region, "replay", "", name, replay)
-
-    def _record_replay(self, c: Any, where: Where, name: str, changes: dict[str, Any]) -> dict[str, Any] | None:
-        """Record progress or an end state, renewing this node's lease; None once another node holds it.
-
-        A replay cancelled meanwhile ends CANCELLED instead of going on (or completing).
-        """
-        now = self.yard.clock.now()
-        replay = store.get(c, where.account, where.region, "replay", "", name, for_update=True)
-        if replay is None or replay.get("Runner") != self._replay_node or replay["State"] not in _ACTIVE:
-            return None
-        if replay["State"] == "CANCELLING" and changes.get("State", "RUNNING") in ("RUNNING", "COMPLETED"):
-            changes = {**changes, "State": "CANCELLED", "ReplayEndTime": now}
-        replay.update(changes, LeaseUntil=now + REPLAY_LEASE)
-        store.put(c, where.account, where.region, "replay", "", name, replay)
-        return replay
-
-    async def _set_replay(self, where: Where, name: str, **changes: Any) -> dict[str, Any] | None:
-        return await self.yard.db.write(lambda c: self._record_replay(c, where, name, changes))
-
-    @property
-    def _sole_node(self) -> bool:
-        """An embedded database has one node: any lease in it is this node's, or a previous run's."""
-        return not self.yard.db.shared_by_nodes
-
-    async def _claim_replay(self, where: Where, name: str) -> dict[str, Any] | None:
-        """Take the replay's lease if it is free (or ours); None when another node runs it or it ended."""
-        node, now = self._replay_node, self.yard.clock.now()
-
-        def job(c: Any) -> dict[str, Any] | None:
-            replay = store.get(c, where.account, where.region, "replay", "", name, for_update=True)
-            if replay is None or replay["State"] not in _ACTIVE:
-                return None
-            held = replay.get("Runner") not in (None, node) and replay.get("LeaseUntil", 0.0) > now
-            if held and not self._sole_node:
-                return None
-            replay.update(Runner=node, LeaseUntil=now + REPLAY_LEASE)
-            if replay["State"] == "STARTING":
-                replay["State"] = "RUNNING"
-            elif replay["State"] == "CANCELLING":
-                replay.update(State="CANCELLED", ReplayEndTime=now)
-            store.put(c, where.account, where.region, "replay", "", name, replay)
-            return replay
-
-        return await self.yard.db.write(job)
-
-    async def _run_replay(self, where: Where, name: str) -> None:
-        replay = await self._claim_replay(where, name)
-        if replay is None or replay["State"] != "RUNNING":
-            return
-        archive_arn = replay["EventSourceArn"]
-        start, end = replay["EventStartTime"], replay["EventEndTime"]
-        rules = set(replay["Destination"].get("FilterArns") or []) or None
-        bus = replay["Destination"]["Arn"].split(":event-bus/", 1)[-1]
-        position = replay.get("Position", 0)
-        while True:
-            rows = await self.yard.db.read(
-                partial(
-                    store.archived_after,
-                    archive_arn=archive_arn,
-                    start=start,
-                    end=end,
-                    after=position,
-                    limit=REPLAY_BATCH,
-                )
-            )
-            if not rows:
-                break
-            events = []
-            for _, text in rows:
-                event = orjson.loads(text)
-                event["replay-name"] = name
-                events.append(event)
-            last = max(_epoch(event["time"]) for event in events)
-            progress = {
-                "Position": rows[-1][0],
-                "EventLastReplayedTime": max(last, replay.get("EventLastReplayedTime", last)),
-            }
-            recorded: list[dict[str, Any]] = []
-
-            def record(c: Any, changes: dict[str, Any] = progress, into: list[dict[str, Any]] = recorded) -> None:
-                # in the transaction that keeps the batch's deliveries: a batch is routed exactly once
-                done = self._record_replay(c, where, name, changes)
-                if done is None:
-                    raise _LeaseLost()
-                into.append(done)
-
-            pairs = [(bus, event) for event in events]
-            try:
-                await self._route(where, pairs, self.yard.clock.now(), only_rules=rules, also=record)
-            except _LeaseLost:  # another node took the replay over
-                return
-            replay = recorded[0]
-            if replay["State"] != "RUNNING":  # cancelled
-                return
-            position = replay["Position"]
-        await self._set_replay(where, name, State="COMPLETED", ReplayEndTime=self.yard.clock.now())
-
-
-class _LeaseLost(Exception):
-    """Another node holds the replay now (raised inside the batch's transaction, which it undoes)."""
 
 
 def _no_archive(name: str) -> ResourceNotFoundException:

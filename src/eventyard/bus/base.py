@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -10,33 +9,29 @@ from eventyard.bus import store
 from eventyard.bus.errors import ValidationException, bus_not_found
 from eventyard.bus.names import DEFAULT_BUS, Where
 from eventyard.bus.rulebook import RuleBook
-from eventyard.ids import new_uuid
 from eventyard.service import Service
 
 if TYPE_CHECKING:
-    from eventyard.bus.delivery import Deliverer
     from eventyard.bus.patterns import Pattern
+    from eventyard.bus.scheduler import ScheduledRules
 
 
 class BusBase(Service):
     name = "events"
 
-    deliverer: Deliverer
+    schedules: ScheduledRules
 
     def __init__(self, yard: Any) -> None:
         super().__init__(yard)
         self.rulebook = RuleBook(max_age=1.0 if yard.db.shared_by_nodes else None)
         self._archives_cached: dict[tuple[str, str], dict[str, list[tuple[str, Pattern | None]]]] = {}
-        self._replays: dict[tuple[str, str, str], asyncio.Task[None]] = {}
-        self._replay_sweeper: asyncio.Task[None] | None = None
-        self._replay_node = new_uuid()  # whose lease a replay is under (archives.py)
         # AWS describes the default bus with a CreationTime like any other; ours exists from the
         # start, so until a write stores it (a policy, a tag) it reports when this service started.
         self._default_bus_created = yard.clock.now()
 
     # Implemented by the operation groups (events.py, archives.py); declared here so each group can call them.
 
-    async def _route(
+    async def route_events(
         self,
         where: Where,
         accepted: list[tuple[str, dict[str, Any]]],
@@ -118,6 +113,3 @@ class BusBase(Service):
         from eventyard.bus.schedule import parse_schedule
 
         parse_schedule(expression)
-
-    def _schedules_changed(self) -> None:
-        """A rule with a schedule may have changed: the scheduler re-reads its list."""

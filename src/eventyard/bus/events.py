@@ -1,9 +1,10 @@
-"""PutEvents and TestEventPattern: accepting events, matching them, and writing the outbox.
+"""PutEvents and TestEventPattern: accepting events, matching them, and writing their deliveries.
 
-Accepted entries are matched on this node's compiled rule books and every (event, target) pair is
-written to the delivery outbox in ONE transaction, together with the copies archives keep. When
-PutEvents returns, the events are durable and their deliveries are already queued; delivery itself
-never blocks PutEvents.
+Accepted entries are matched on this node's compiled rule books. In ONE transaction, with the
+copies archives keep, each (event, target) pair is either written straight into its target (a
+local queue's staged messages) or recorded as a delivery timer of the kernel, claimed by this node,
+which fires it the moment the transaction commits. When PutEvents returns, the events are durable
+and their deliveries done or under way; delivery itself never blocks PutEvents.
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ import orjson
 
 from eventyard.bus import store
 from eventyard.bus.base import BusBase
-from eventyard.bus.delivery import LEASE_SECONDS
+from eventyard.bus.delivery import OWNER as DELIVERIES
+from eventyard.bus.delivery import delivery_key
 from eventyard.bus.errors import ValidationException
 from eventyard.bus.names import Where, bus_name
 from eventyard.bus.patterns import matches, parse_pattern
 from eventyard.bus.rulebook import Book
-from eventyard.bus.targets import Staged, stager_for
 from eventyard.bus.transform import payload_for
 from eventyard.errors import EventyardError
 from eventyard.ids import new_id
+from eventyard.kernel import Timer
 from eventyard.service import RequestContext
+from eventyard.targets import Staged
 
 #: botocore's PutEvents documentation: "the total entry size must be less than 1MB".
 MAX_ENTRIES_SIZE = 1024 * 1024
@@ -103,18 +106,18 @@ class EventOperations(BusBase):
             results.append({"EventId": event["id"]})
         # An entry for a bus that does not exist is acknowledged with an EventId and then dropped: AWS
         # reports no failed entry for it (AWS-recorded), only DescribeEventBus says the bus is missing.
-        await self._route(where, accepted, now)
+        await self.route_events(where, accepted, now)
         failed = sum(1 for r in results if "ErrorCode" in r)
         return {"FailedEntryCount": failed, "Entries": results}
 
     async def forward(self, context: RequestContext, bus: str, event: dict[str, Any]) -> None:
         """An event arriving from a rule of another bus (a bus target): same event, this bus's rules."""
         where = Where(context.account, context.region)
-        missing = await self._route(where, [(bus, event)], self.yard.clock.now())
+        missing = await self.route_events(where, [(bus, event)], self.yard.clock.now())
         if missing:
             raise ValidationException(f"Event bus {bus} does not exist.", code="ResourceNotFoundException")
 
-    async def _route(
+    async def route_events(
         self,
         where: Where,
         accepted: list[tuple[str, dict[str, Any]]],
@@ -133,7 +136,8 @@ class EventOperations(BusBase):
             if bus not in books:
                 books[bus] = await self._book(where, bus)
         archives = await self._archives_by_bus(where)
-        outbox: list[tuple[str, str, str, str, str, float, float]] = []
+        kinds = self.yard.targets
+        outbox: list[tuple[str, str]] = []  # (delivery key, event text): deliveries the kernel makes
         staging: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any], list[tuple[str, dict[str, Any]]]]] = {}
         kept: list[tuple[str, float, str]] = []
         missing: dict[str, str] = {}
@@ -148,30 +152,32 @@ class EventOperations(BusBase):
                 if only_rules is not None and rule["Arn"] not in only_rules:
                     continue
                 for target in rule["Targets"]:
-                    if stager_for(target["Arn"]) is None:
-                        outbox.append((where.account, where.region, rule["Arn"], target["Id"], text, now, now))
+                    kind = kinds.kind_of(target["Arn"])
+                    if kind is None or kind.stage is None:
+                        outbox.append((delivery_key(rule["Arn"], target["Id"]), text))
                     else:
                         staging.setdefault((rule["Arn"], target["Id"]), (rule, target, []))[2].append((text, event))
             for archive_arn, pattern in archives.get(bus, ()):
                 if "replay-name" not in event and (pattern is None or matches(pattern, event)):
                     kept.append((archive_arn, _epoch(event["time"]), text))
-        stages = [stage for group in staging.values() if (stage := await self._stage(where, group, now, outbox))]
+        stages = [stage for group in staging.values() if (stage := await self._stage(group, now, outbox))]
         if not outbox and not kept and not stages and also is None:  # no rule and no archive wants them
             return missing
+        kernel = self.yard.kernel
 
-        def job(c: Any) -> tuple[list[tuple[Any, ...]], list[Staged]]:
+        def job(c: Any) -> tuple[list[Timer], list[Staged]]:
             written: list[Staged] = []
-            fallback: list[tuple[str, str, str, str, str, float, float]] = []
+            fallback: list[tuple[str, str]] = []
             for staged, rows in stages:
                 c.execute("SAVEPOINT staged")
                 try:
                     staged.write(c, now)
                     written.append(staged)
-                except Exception:  # e.g. the queue was deleted by another node: the outbox tries and reports
+                except Exception:  # e.g. the queue was deleted by another node: the kernel tries and reports
                     c.execute("ROLLBACK TO SAVEPOINT staged")
                     fallback += rows
                 c.execute("RELEASE SAVEPOINT staged")
-            delivering = store.enqueue(c, outbox + fallback, now + LEASE_SECONDS)
+            delivering = kernel.add_claimed(c, DELIVERIES, outbox + fallback, now) if outbox or fallback else []
             if kept:
                 store.archive(c, kept)
             if also is not None:
@@ -181,40 +187,37 @@ class EventOperations(BusBase):
         delivering, written = await self.yard.db.write(job)
         for staged in written:
             staged.committed()
-        self.deliverer.notify(delivering)
+        kernel.fire_now(delivering)
         return missing
 
     async def _stage(
         self,
-        where: Where,
         group: tuple[dict[str, Any], dict[str, Any], list[tuple[str, dict[str, Any]]]],
         now: float,
-        outbox: list[tuple[str, str, str, str, str, float, float]],
-    ) -> tuple[Staged, list[tuple[str, str, str, str, str, float, float]]] | None:
-        """Stage one target's deliveries (see ``targets``); what can't be staged is added to ``outbox``.
-
-        Returns the staged write and the outbox rows that stand in for it should the write fail.
-        """
+        outbox: list[tuple[str, str]],
+    ) -> tuple[Staged, list[tuple[str, str]]] | None:
+        """Stage one target's deliveries (see :mod:`eventyard.targets`); what can't be staged is added
+        to ``outbox``. Returns the staged write and the deliveries that stand in for it should it fail."""
         rule, target, events = group
         items: list[tuple[str, dict[str, Any]]] = []
-        standing_in: list[tuple[str, str, str, str, str, float, float]] = []
+        standing_in: list[tuple[str, str]] = []
         for text, event in events:
-            row = (where.account, where.region, rule["Arn"], target["Id"], text, now, now)
+            delivery = (delivery_key(rule["Arn"], target["Id"]), text)
             try:
                 payload = payload_for(target, rule, text, event, now)
-            except Exception:  # the delivery engine meets the same error, and retries or dead-letters
-                outbox.append(row)
+            except Exception:  # the delivery job meets the same error, and retries or dead-letters
+                outbox.append(delivery)
                 continue
             if payload is not None:  # None: an InputPath that selects nothing, so nothing to send
                 items.append((payload, event))
-                standing_in.append(row)
-        stager = stager_for(target["Arn"])
-        staged = await stager(self.yard, target, items) if stager is not None and items else None
+                standing_in.append(delivery)
+        kind = self.yard.targets.kind_of(target["Arn"])
+        staged = await kind.stage(target, items) if kind is not None and kind.stage is not None and items else None
         refused = set(staged.refused) if staged is not None else set(range(len(items)))
-        outbox += [row for position, row in enumerate(standing_in) if position in refused]
+        outbox += [delivery for position, delivery in enumerate(standing_in) if position in refused]
         if staged is None or len(refused) == len(items):
             return None
-        return staged, [row for position, row in enumerate(standing_in) if position not in refused]
+        return staged, [delivery for position, delivery in enumerate(standing_in) if position not in refused]
 
     async def _book(self, where: Where, bus: str) -> Book | None:
         key = (where.account, where.region, bus)

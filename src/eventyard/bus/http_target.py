@@ -15,11 +15,10 @@ import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
-from eventyard.bus.targets import register
 from eventyard.errors import ClientError
 
 if TYPE_CHECKING:
-    from eventyard.yard import Yard
+    from eventyard.bus.service import BusService
 
 
 class _Bucket:
@@ -37,9 +36,6 @@ class _Bucket:
                 self.tokens -= 1
                 return
             await asyncio.sleep((1 - self.tokens) / self.rate)
-
-
-_buckets: dict[str, _Bucket] = {}
 
 
 def _auth_headers(connection: dict[str, Any]) -> dict[str, str]:
@@ -88,26 +84,29 @@ def _send(method: str, url: str, headers: dict[str, str], body: bytes) -> int:
         return int(error.code)
 
 
-async def to_api_destination(
-    yard: Yard, target: dict[str, Any], payload: str, event: dict[str, Any], rule: dict[str, Any]
-) -> None:
-    bus = yard.services["events"]
-    destination, connection = await bus.destination_and_connection(target["Arn"])  # type: ignore[attr-defined]
-    bucket = _buckets.setdefault(destination["ApiDestinationArn"], _Bucket(destination["InvocationRateLimitPerSecond"]))
-    await bucket.take()
-    http = target.get("HttpParameters") or {}
-    url = destination["InvocationEndpoint"]
-    for value in http.get("PathParameterValues", []):
-        url = url.replace("*", urllib.parse.quote(value, safe=""), 1)
-    if http.get("QueryStringParameters"):
-        url += ("&" if "?" in url else "?") + urllib.parse.urlencode(http["QueryStringParameters"])
-    headers = {"Content-Type": "application/json; charset=utf-8", **_auth_headers(connection)}
-    headers.update(http.get("HeaderParameters") or {})
-    status = await asyncio.to_thread(_send, destination["HttpMethod"], url, headers, payload.encode())
-    if status >= 500 or status in (408, 409, 429):
-        raise RuntimeError(f"HTTP {status} from {url}")
-    if status >= 400:
-        raise ClientError(f"HTTP {status} from {url}", code=f"{status}")
+class ApiDestinations:
+    """``arn:aws:events:...:api-destination/NAME/ID``: an HTTP request with the connection's auth,
+    at the destination's InvocationRateLimitPerSecond (one token bucket per destination, per bus)."""
 
+    def __init__(self, bus: BusService) -> None:
+        self.bus = bus
+        self._buckets: dict[str, _Bucket] = {}
 
-register("events", "api-destination/", to_api_destination)
+    async def deliver(self, target: dict[str, Any], payload: str, event: dict[str, Any], rule: dict[str, Any]) -> None:
+        destination, connection = await self.bus.destination_and_connection(target["Arn"])
+        arn = destination["ApiDestinationArn"]
+        bucket = self._buckets.setdefault(arn, _Bucket(destination["InvocationRateLimitPerSecond"]))
+        await bucket.take()
+        http = target.get("HttpParameters") or {}
+        url = destination["InvocationEndpoint"]
+        for value in http.get("PathParameterValues", []):
+            url = url.replace("*", urllib.parse.quote(value, safe=""), 1)
+        if http.get("QueryStringParameters"):
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(http["QueryStringParameters"])
+        headers = {"Content-Type": "application/json; charset=utf-8", **_auth_headers(connection)}
+        headers.update(http.get("HeaderParameters") or {})
+        status = await asyncio.to_thread(_send, destination["HttpMethod"], url, headers, payload.encode())
+        if status >= 500 or status in (408, 409, 429):
+            raise RuntimeError(f"HTTP {status} from {url}")
+        if status >= 400:
+            raise ClientError(f"HTTP {status} from {url}", code=f"{status}")

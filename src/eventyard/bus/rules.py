@@ -64,11 +64,12 @@ class RuleOperations(BusBase):
             if old and old.get("State") == "DISABLED" and rule["State"] != "DISABLED":
                 rule["LastFired"] = now  # times that passed while disabled do not fire
             store.put(c, where.account, where.region, "rule", bus, name, rule)
+            if schedule or (old and old.get("ScheduleExpression")):
+                self.schedules.arm(c, rule)
             return rule
 
         rule = await self.yard.db.write(job)
         self.rulebook.changed((where.account, where.region, bus), rule, name)
-        self._schedules_changed()
         return {"RuleArn": arn}
 
     async def describe_rule(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -95,10 +96,11 @@ class RuleOperations(BusBase):
             if rule["Targets"] and not request.get("Force"):
                 raise ValidationException("Rule can't be deleted since it has targets.")
             store.delete(c, where.account, where.region, "rule", bus, name)
+            if rule.get("ScheduleExpression"):
+                self.schedules.disarm(c, rule["Arn"])
 
         await self.yard.db.write(job)
         self.rulebook.changed((where.account, where.region, bus), None, name)
-        self._schedules_changed()
         return {}
 
     async def list_rules(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -170,15 +172,21 @@ class RuleOperations(BusBase):
         name = request["Name"]
         now = self.yard.clock.now()
 
-        def change(rule: dict[str, Any]) -> None:
+        def job(c: Any) -> dict[str, Any]:
+            rule = store.get(c, where.account, where.region, "rule", bus, name, for_update=True)
+            if rule is None:
+                raise rule_not_found(name, bus)
             if state == "ENABLED" and rule.get("State") == "DISABLED":
                 rule["ScheduleAnchor"] = now  # a rate schedule counts from when it was enabled again
                 rule["LastFired"] = now  # and times that passed while disabled do not fire
             rule["State"] = state
+            store.put(c, where.account, where.region, "rule", bus, name, rule)
+            if rule.get("ScheduleExpression"):
+                self.schedules.arm(c, rule)
+            return rule
 
-        rule = await self._change(where, "rule", bus, name, change, lambda: rule_not_found(name, bus))
+        rule = await self.yard.db.write(job)
         self.rulebook.changed((where.account, where.region, bus), rule, name)
-        self._schedules_changed()
 
 
 def _check_target(target: dict[str, Any], position: int) -> None:

@@ -12,10 +12,10 @@ from typing import Any
 import orjson
 
 from eventyard.arn import parse_as
-from eventyard.bus import http_target, store
+from eventyard.bus import store
 from eventyard.bus.archives import ArchiveOperations
 from eventyard.bus.connections import ConnectionOperations
-from eventyard.bus.delivery import Deliverer
+from eventyard.bus.delivery import RuleDeliveries
 from eventyard.bus.errors import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
@@ -24,11 +24,11 @@ from eventyard.bus.errors import (
 )
 from eventyard.bus.events import EventOperations
 from eventyard.bus.names import DEFAULT_BUS, Where, bus_name
+from eventyard.bus.replays import Replays
 from eventyard.bus.rules import RuleOperations
-from eventyard.bus.scheduler import Scheduler
+from eventyard.bus.scheduler import ScheduledRules
+from eventyard.bus.targets import register_bus_targets
 from eventyard.service import RequestContext
-
-assert http_target  # imported to register the API destination target kind
 
 BUS_FIELDS = ("Name", "Arn", "Description", "KmsKeyIdentifier", "DeadLetterConfig", "Policy", "LogConfig")
 
@@ -39,21 +39,19 @@ class BusService(RuleOperations, EventOperations, ArchiveOperations, ConnectionO
 
     def __init__(self, yard: Any) -> None:
         super().__init__(yard)
-        self.deliverer = Deliverer(self)
-        self.scheduler = Scheduler(self)
+        self.deliveries = RuleDeliveries(self)
+        self.schedules = ScheduledRules(self)
+        self.replays = Replays(self)
+        for job in (self.deliveries, self.schedules, self.replays):
+            yard.kernel.register(job)
+        register_bus_targets(self)
 
     async def start(self) -> None:
-        await self.deliverer.start()
-        await self.scheduler.start()
-        await self._start_replays()
+        def reconcile(c: Any) -> None:
+            self.schedules.reconcile(c)
+            self.replays.reconcile(c)
 
-    async def stop(self) -> None:
-        await self.scheduler.stop()
-        await self.deliverer.stop()
-        await self._stop_replays()
-
-    def _schedules_changed(self) -> None:
-        self.scheduler.changed()
+        await self.yard.db.write(reconcile)
 
     async def target_of(
         self, account: str, region: str, rule_arn: str, target_id: str

@@ -1,4 +1,4 @@
-"""EventBridge's storage: resource documents, the delivery outbox and archived events.
+"""EventBridge's storage: resource documents and archived events.
 
 Tables (same text for SQLite and PostgreSQL except the id columns):
 
@@ -6,11 +6,11 @@ Tables (same text for SQLite and PostgreSQL except the id columns):
                    destination, as a JSON document; ``scope`` is the bus of a rule, '' otherwise.
                    Definitions are small and read mostly through the matcher cache, so a document
                    per resource keeps every operation one statement.
-``bus_deliveries`` the outbox: one row per (accepted event, matched target). PutEvents writes these
-                   in the same transaction that accepts the events, so an acknowledged event is never
-                   lost; the delivery engine deletes a row once its target took it (at-least-once).
-                   ``due_at`` orders retries; ``claimed_until`` leases a row to one node.
 ``bus_archive_events`` events kept by archives, by archive and event time, for replays.
+  ``bus_archive_events_time`` (archive_arn, event_time): a replay's window.
+
+Deliveries are kernel timers (``delivery.py``); migration 2 moved the old outbox (``bus_deliveries``)
+into them.
 """
 
 from __future__ import annotations
@@ -58,7 +58,18 @@ CREATE TABLE bus_archive_events (
     + _COMMON
 )
 
-MIGRATIONS = [Migration("bus", 1, "resources, deliveries, archives", SQLITE, POSTGRES)]
+#: The outbox's rows become kernel delivery timers (key: rule ARN, target id, a unique suffix).
+_OUTBOX_TO_TIMERS = """
+INSERT INTO kernel_timers (owner, key, due_at, ready_at, created_at, attempts, payload)
+SELECT 'events.delivery', rule_arn || ' ' || target_id || ' outbox-' || id, due_at, due_at, ingested_at, attempts, event
+FROM bus_deliveries;
+DROP TABLE bus_deliveries
+"""
+
+MIGRATIONS = [
+    Migration("bus", 1, "resources, deliveries, archives", SQLITE, POSTGRES),
+    Migration("bus", 2, "deliveries are kernel timers", _OUTBOX_TO_TIMERS, _OUTBOX_TO_TIMERS),
+]
 
 Document = dict[str, Any]
 
@@ -129,69 +140,6 @@ def listing(c: Any, account: str, region: str, kind: str, scope: str | None = No
 def every(c: Any, kind: str) -> list[tuple[str, str, Document]]:
     rows = c.execute("SELECT account, region, body FROM bus_resources WHERE kind = ?", (kind,)).fetchall()
     return [(row[0], row[1], orjson.loads(row[2])) for row in rows]
-
-
-# --- the delivery outbox ------------------------------------------------------------------------
-
-
-def enqueue(
-    c: Any, rows: list[tuple[str, str, str, str, str, float, float]], leased_until: float
-) -> list[tuple[Any, ...]]:
-    """Insert outbox rows of (account, region, rule_arn, target_id, event_json, ingested_at, due_at).
-
-    They are written already leased (``claimed_until``) to the node that wrote them, which delivers
-    them at once: no timer, on this node or another, may claim them meanwhile. Returns the rows as
-    the delivery engine takes them (id first), from one multi-row INSERT per hundred rows.
-    """
-    stored: list[tuple[Any, ...]] = []
-    for start in range(0, len(rows), 100):
-        chunk = rows[start : start + 100]
-        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
-        params = [value for row in chunk for value in (*row, leased_until)]
-        stored += c.execute(
-            "INSERT INTO bus_deliveries"
-            " (account, region, rule_arn, target_id, event, ingested_at, due_at, claimed_until)"
-            f" VALUES {values} RETURNING {_DELIVERY_COLUMNS}",
-            params,
-        ).fetchall()
-    return stored
-
-
-#: A delivery row as the engine handles it.
-_DELIVERY_COLUMNS = "id, account, region, rule_arn, target_id, event, attempts, ingested_at"
-
-
-def claim_due(c: Any, now: float, lease: float, limit: int) -> list[tuple[Any, ...]]:
-    """Lease up to ``limit`` due deliveries to this node in one statement."""
-    lock = c.skip_locked
-    return list(
-        c.execute(
-            "UPDATE bus_deliveries SET claimed_until = ? WHERE id IN ("
-            f" SELECT id FROM bus_deliveries WHERE due_at <= ? AND claimed_until <= ? ORDER BY due_at LIMIT ?{lock})"
-            f" RETURNING {_DELIVERY_COLUMNS}",
-            (now + lease, now, now, limit),
-        ).fetchall()
-    )
-
-
-def release_leases(c: Any) -> None:
-    c.execute("UPDATE bus_deliveries SET claimed_until = 0 WHERE claimed_until > 0")
-
-
-def next_due(c: Any) -> float | None:
-    row = c.execute("SELECT min(due_at) FROM bus_deliveries").fetchone()
-    return row[0] if row and row[0] is not None else None
-
-
-def finish(c: Any, ids: list[int]) -> None:
-    c.executemany("DELETE FROM bus_deliveries WHERE id = ?", [(i,) for i in ids])
-
-
-def retry_later(c: Any, delivery_id: int, attempts: int, due_at: float) -> None:
-    c.execute(
-        "UPDATE bus_deliveries SET attempts = ?, due_at = ?, claimed_until = 0 WHERE id = ?",
-        (attempts, due_at, delivery_id),
-    )
 
 
 # --- archives -----------------------------------------------------------------------------------

@@ -44,7 +44,8 @@ async def handle(gateway: Gateway, scope: dict[str, Any] | Any, headers: dict[st
             "eventyard_storage_commits_total": yard.db.commits,
             "eventyard_storage_jobs_total": yard.db.jobs_committed,
         }
-        return Reply(200, gateway.metrics.render(extra).encode(), "text/plain; version=0.0.4")
+        text = gateway.metrics.render(extra) + "\n".join(yard.kernel.metrics.render()) + "\n"
+        return Reply(200, text.encode(), "text/plain; version=0.0.4")
     if path == "/_eventyard/clock":
         clock = yard.clock
         if method == "POST":
@@ -53,9 +54,9 @@ async def handle(gateway: Gateway, scope: dict[str, Any] | Any, headers: dict[st
             try:
                 command = orjson.loads(body or b"{}")
                 if "set" in command:
-                    clock.set(float(command["set"]))
+                    await yard.advance(max(0.0, float(command["set"]) - clock.now()))
                 else:
-                    clock.advance(float(command.get("advance", 0)))
+                    await yard.advance(float(command.get("advance", 0)))
             except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError) as error:
                 return _json(400, {"message": f"expected {{'advance': seconds}} or {{'set': epoch}}: {error}"})
         return _json(200, {"now": clock.now(), "virtual": isinstance(clock, VirtualClock)})

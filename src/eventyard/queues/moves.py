@@ -1,33 +1,27 @@
 """Message move tasks: redrive a dead-letter queue's messages back to their sources or elsewhere.
 
-StartMessageMoveTask records a task row and the engine moves the DLQ's visible messages in
-small jobs (each one transaction: insert at the destination, delete at the source), honouring
-MaxNumberOfMessagesPerSecond on the yard's clock. Without a DestinationArn each message goes back
-to the queue it was dead-lettered from. Tasks are rows, so a restarted node resumes them.
+StartMessageMoveTask records a task row and arms its kernel timer in one transaction; the
+:class:`MessageMoves` job moves the DLQ's visible messages in batches (each one transaction: insert
+at the destination, delete at the source, see ``move_store``), honouring MaxNumberOfMessagesPerSecond
+on the yard's clock. Without a DestinationArn each message goes back to the queue it was
+dead-lettered from. One node at a time runs a task; another takes it over when that node dies.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import uuid
 from typing import Any
 
-import orjson
-
-from eventyard.arn import parse_as
+from eventyard.kernel import Firing, Job
 from eventyard.queues import attributes as queue_attributes
+from eventyard.queues import move_store
 from eventyard.queues.core import QueueCore
-from eventyard.queues.engine import QueueEngine
 from eventyard.queues.errors import InvalidParameterValue, ResourceNotFound, invalid_value
-from eventyard.queues.message_store import _INSERT, _sequence
-from eventyard.queues.store import Queue, dumps
+from eventyard.queues.store import dumps
 from eventyard.service import RequestContext
 
 BATCH = 100
-_TASK_COLUMNS = (
-    "handle, source_arn, destination_arn, max_per_second, status, moved, to_move, failure_reason, started_at"
-)
 
 
 def _task(row: Any) -> dict[str, Any]:
@@ -48,7 +42,7 @@ def _task(row: Any) -> dict[str, Any]:
 
 
 class MoveTasks(QueueCore):
-    engine: QueueEngine
+    moving: MessageMoves
 
     async def start_message_move_task(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         source_arn = str(request.get("SourceArn", ""))
@@ -75,15 +69,9 @@ class MoveTasks(QueueCore):
         now = self.now()
 
         def job(connection: Any) -> bool:
-            running = connection.execute(
-                "SELECT 1 FROM sqs_move_tasks WHERE source_arn = ? AND status = 'RUNNING'", (source.arn,)
-            ).fetchone()
-            if running:
+            if not move_store.insert_task(connection, handle, source.arn, destination_arn, rate, visible, now):
                 return False
-            connection.execute(
-                f"INSERT INTO sqs_move_tasks ({_TASK_COLUMNS}) VALUES (?, ?, ?, ?, 'RUNNING', 0, ?, NULL, ?)",
-                (handle, source.arn, destination_arn, rate, visible, now),
-            )
+            self.moving.start(connection, handle)
             return True
 
         if not await self.yard.db.write(job):
@@ -91,7 +79,6 @@ class MoveTasks(QueueCore):
                 "There is already a task running. Only one active task is allowed for a source queue arn at a given "
                 "time."
             )
-        self.engine.spawn(lambda: self.run_move_task(handle, source, destination_arn, rate))
         return {"TaskHandle": handle}
 
     async def list_message_move_tasks(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -101,118 +88,64 @@ class MoveTasks(QueueCore):
         limit = int(request.get("MaxResults") or 1)
         if not 1 <= limit <= 10:
             raise invalid_value("MaxResults", limit, "You must enter a number that's between 1 and 10.")
-
-        def job(connection: Any) -> list[Any]:
-            return list(
-                connection.execute(
-                    f"SELECT {_TASK_COLUMNS} FROM sqs_move_tasks WHERE source_arn = ? ORDER BY started_at DESC LIMIT ?",
-                    (source_arn, limit),
-                ).fetchall()
-            )
-
-        return {"Results": [_task(row) for row in await self.yard.db.read(job)]}
+        rows = await self.yard.db.read(lambda c: move_store.tasks_of(c, source_arn, limit))
+        return {"Results": [_task(row) for row in rows]}
 
     async def cancel_message_move_task(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         handle = str(request.get("TaskHandle", ""))
-
-        def job(connection: Any) -> Any:
-            row = connection.execute("SELECT status, moved FROM sqs_move_tasks WHERE handle = ?", (handle,)).fetchone()
-            if row and row[0] == "RUNNING":
-                connection.execute("UPDATE sqs_move_tasks SET status = 'CANCELLING' WHERE handle = ?", (handle,))
-            return row
-
-        row = await self.yard.db.write(job)
+        row = await self.yard.db.write(lambda c: move_store.cancel_task(c, handle))
         if row is None:
             raise ResourceNotFound("Task does not exist.")
         if row[0] != "RUNNING":
             raise InvalidParameterValue("Only active tasks can be cancelled.")
         return {"ApproximateNumberOfMessagesMoved": int(row[1])}
 
-    async def resume_move_tasks(self) -> None:
-        """Pick up tasks a previous run of this node left RUNNING."""
 
-        def job(connection: Any) -> list[Any]:
-            return list(
-                connection.execute(
-                    "SELECT handle, source_arn, destination_arn, max_per_second FROM sqs_move_tasks"
-                    " WHERE status IN ('RUNNING', 'CANCELLING')"
-                ).fetchall()
-            )
+class MessageMoves(Job):
+    """The kernel job that runs move tasks: one timer per task (key: its handle).
 
-        for handle, source_arn, destination_arn, rate in await self.yard.db.read(job):
-            source = await self.queue_by_arn(source_arn)
-            if source is not None:
-                self.engine.spawn(functools.partial(self.run_move_task, handle, source, destination_arn, rate))
+    Without a rate limit one firing moves batch after batch, each checked against the claim, until
+    the source is empty; with MaxNumberOfMessagesPerSecond each firing moves one second's worth and
+    fires again a second later (on the clock). A task whose node dies is carried on by any node.
+    """
 
-    async def run_move_task(self, handle: str, source: Queue, destination_arn: str | None, rate: int | None) -> None:
-        destination = await self.queue_by_arn(destination_arn) if destination_arn else None
-        step = min(BATCH, int(rate)) if rate else BATCH
-        while True:
-            outcome, woken = await self.yard.db.write(self._move_job(handle, source, destination, step, self.now()))
-            for queue_id in woken:
-                self.wake(queue_id)
-            if outcome == "more":
-                if rate:
-                    await self.yard.clock.sleep(1.0)
-                continue
+    owner = "sqs.move"
+    concurrency = 4
+
+    def __init__(self, queues: MoveTasks) -> None:
+        self.queues = queues
+        self.kernel = queues.yard.kernel
+
+    def start(self, connection: Any, handle: str) -> None:
+        self.kernel.set(connection, self.owner, handle, self.kernel.clock.now())
+
+    def reconcile(self, connection: Any) -> None:
+        """At start: every active task has its timer (tasks written before timers existed)."""
+        for handle in move_store.active_handles(connection):
+            self.kernel.ensure(connection, self.owner, handle, self.kernel.clock.now())
+
+    async def fire(self, firing: Firing) -> None:
+        handle = firing.timer.key
+        found = await self.queues.yard.db.read(lambda c: move_store.task(c, handle))
+        if found is None:
             return
+        _, source_arn, destination_arn, rate = found
+        source = await self.queues.queue_by_arn(source_arn)
+        if source is None:
+            return
+        step = min(BATCH, rate) if rate else BATCH
+        while True:
+            now = firing.now
 
-    def _move_job(self, handle: str, source: Queue, destination: Queue | None, step: int, now: float) -> Any:
-        lock = self.yard.db.skip_locked
+            def batch(c: Any, now: float = now) -> tuple[bool, set[int]]:
+                firing.verify(c)
+                return move_store.move_batch(c, handle, source.id, destination_arn, step, now)
 
-        def job(connection: Any) -> tuple[str, set[int]]:
-            status = connection.execute("SELECT status FROM sqs_move_tasks WHERE handle = ?", (handle,)).fetchone()
-            if status is None:
-                return "done", set()
-            if status[0] == "CANCELLING":
-                connection.execute("UPDATE sqs_move_tasks SET status = 'CANCELLED' WHERE handle = ?", (handle,))
-                return "done", set()
-            rows = connection.execute(
-                "SELECT id, message_id, body, md5_body, attributes, md5_attributes, system, md5_system, sender_id,"
-                " group_id, dedup_id, dead_letter_source FROM sqs_messages WHERE queue_id = ? AND visible_at <= ?"
-                f" ORDER BY id LIMIT ?{lock}",
-                (source.id, now, step),
-            ).fetchall()
-            targets: dict[str, Any] = {}
-            for row in rows:
-                arn = destination.arn if destination else row[11]
-                target = targets.get(arn) if arn else None
-                if arn and arn not in targets:
-                    target = targets[arn] = _queue_row(connection, arn)
-                if target is None:
-                    connection.execute(
-                        "UPDATE sqs_move_tasks SET status = 'FAILED', failure_reason = ? WHERE handle = ?",
-                        ("AWS.SimpleQueueService.NonExistentQueue", handle),
-                    )
-                    return "done", set()
-                target_id, fifo, retention = target
-                sequence = _sequence(connection, target_id) if fifo else None
-                connection.execute(
-                    _INSERT,
-                    (target_id, *row[1:9], now, now, now + retention, 0, None, row[9], row[10], sequence, None),
-                )
-                connection.execute("DELETE FROM sqs_messages WHERE id = ?", (row[0],))
-            if not rows:
-                connection.execute("UPDATE sqs_move_tasks SET status = 'COMPLETED' WHERE handle = ?", (handle,))
-                return "done", set()
-            finished = len(rows) < step
-            connection.execute(
-                "UPDATE sqs_move_tasks SET moved = moved + ?, status = ? WHERE handle = ?",
-                (len(rows), "COMPLETED" if finished else "RUNNING", handle),
-            )
-            return "done" if finished else "more", {target[0] for target in targets.values() if target is not None}
-
-        return job
-
-
-def _queue_row(connection: Any, arn: str) -> tuple[int, bool, int] | None:
-    parts = parse_as(arn, "sqs")
-    if parts is None:
-        return None
-    row = connection.execute(
-        "SELECT id, fifo, attributes FROM sqs_queues WHERE account = ? AND region = ? AND name = ?",
-        (parts.account, parts.region, parts.resource),
-    ).fetchone()
-    if row is None:
-        return None
-    return int(row[0]), bool(row[1]), int(orjson.loads(row[2])["MessageRetentionPeriod"])
+            more, woken = await self.queues.yard.db.write(batch)
+            for queue_id in woken:
+                self.queues.wake(queue_id)
+            if not more:
+                return
+            if rate:  # a second's worth moved: the next second's comes a second later
+                firing.rearm(firing.timer, now + 1.0)
+                return

@@ -13,7 +13,8 @@ import re
 from typing import Any
 
 from eventyard.queues import attributes as queue_attributes
-from eventyard.queues.engine import QueueEngine
+from eventyard.queues.as_target import QueueTarget
+from eventyard.queues.engine import QueueEngine, RetentionSweep
 from eventyard.queues.errors import (
     InvalidParameterValue,
     PurgeQueueInProgress,
@@ -21,7 +22,7 @@ from eventyard.queues.errors import (
     QueueNameExists,
     invalid_value,
 )
-from eventyard.queues.moves import MoveTasks
+from eventyard.queues.moves import MessageMoves, MoveTasks
 from eventyard.queues.permissions import Permissions
 from eventyard.queues.receiving import Receiving
 from eventyard.queues.sending import Sending
@@ -43,11 +44,18 @@ class QueueService(Sending, Receiving, Settling, MoveTasks, Permissions):
 
     def __init__(self, yard: Any) -> None:
         super().__init__(yard)
-        self.engine = QueueEngine(yard.db, yard.clock, self.catalogue, self.waiters)
+        self.engine = QueueEngine(yard.db, self.waiters)
+        self.retention = RetentionSweep(self.catalogue, yard.kernel)
+        self.moving = MessageMoves(self)
+        yard.kernel.register(self.retention)
+        yard.kernel.register(self.moving)
+        target = QueueTarget(self)
+        yard.targets.register("sqs", "", target.deliver, batch=target.deliver_batch, stage=target.stage)
 
     async def start(self) -> None:
         await self.engine.start()
-        await self.resume_move_tasks()
+        await self.retention.arm()
+        await self.yard.db.write(self.moving.reconcile)
 
     async def stop(self) -> None:
         await self.engine.stop()

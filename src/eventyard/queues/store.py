@@ -295,12 +295,12 @@ class QueueCatalogue:
         return await self.db.read(job)
 
     async def sweep(self, now: float) -> int:
-        """Delete messages past retention and dedup ids / receive attempts past their window."""
+        """Delete messages past retention and dedup ids / receive attempts past their window; returns how many rows."""
 
         def job(connection: Any) -> int:
-            cursor = connection.execute("DELETE FROM sqs_messages WHERE expires_at <= ?", (now,))
-            connection.execute("DELETE FROM sqs_dedup WHERE expires_at <= ?", (now,))
-            connection.execute("DELETE FROM sqs_receive_attempts WHERE expires_at <= ?", (now,))
-            return int(cursor.rowcount or 0)
+            deleted = 0
+            for table in ("sqs_messages", "sqs_dedup", "sqs_receive_attempts"):
+                deleted += int(connection.execute(f"DELETE FROM {table} WHERE expires_at <= ?", (now,)).rowcount or 0)
+            return deleted
 
         return await self.db.write(job)

@@ -1,0 +1,64 @@
+"""Leases: work that one node (or one worker) at a time may do, held until an expiry and renewed.
+
+A timer is work that comes due; a lease is work that goes on: a stream shard read by one consumer,
+a poller that must run on one node. Claim, renew and release are each one statement (see
+:mod:`.store`). A holder that dies stops renewing, its lease expires, and anyone may claim it:
+there is no leader. ``holder`` defaults to this node; a consumer library passes its worker's name.
+
+Each method comes twice: ``await leases.claim(...)`` in a transaction of its own, and
+``leases.claim_in(connection, ...)`` inside a job that must commit other writes with it (a
+checkpoint recorded only while the lease is still held).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from eventyard.kernel import store
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from eventyard.kernel.engine import Kernel
+
+
+class Leases:
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+
+    def _holder(self, holder: str | None) -> str:
+        return holder or self.kernel.node
+
+    # --- inside a job -------------------------------------------------------------------------------
+
+    def claim_in(self, c: Any, owner: str, key: str, seconds: float, holder: str | None = None) -> bool:
+        now = self.kernel.clock.now()
+        return store.claim_lease(c, owner, key, self._holder(holder), now, now + seconds)
+
+    def renew_in(self, c: Any, owner: str, key: str, seconds: float, holder: str | None = None) -> bool:
+        return store.renew_lease(c, owner, key, self._holder(holder), self.kernel.clock.now() + seconds)
+
+    def release_in(self, c: Any, owner: str, key: str, holder: str | None = None) -> bool:
+        return store.release_lease(c, owner, key, self._holder(holder))
+
+    # --- each in its own transaction ----------------------------------------------------------------
+
+    async def claim(self, owner: str, key: str, seconds: float, holder: str | None = None) -> bool:
+        """Take the lease for ``seconds`` if it is free, expired or already ours; True when held now."""
+        return await self.kernel.db.write(lambda c: self.claim_in(c, owner, key, seconds, holder))
+
+    async def renew(self, owner: str, key: str, seconds: float, holder: str | None = None) -> bool:
+        """Extend a lease we hold; False when it is not ours any more (it expired and was taken)."""
+        return await self.kernel.db.write(lambda c: self.renew_in(c, owner, key, seconds, holder))
+
+    async def release(self, owner: str, key: str, holder: str | None = None) -> bool:
+        return await self.kernel.db.write(lambda c: self.release_in(c, owner, key, holder))
+
+    async def holder(self, owner: str, key: str) -> str | None:
+        """Who holds the lease now (None when nobody does)."""
+        return await self.kernel.db.read(partial(store.lease_holder, owner=owner, key=key, now=self.kernel.clock.now()))
+
+    async def held(self, owner: str) -> list[tuple[str, str, float]]:
+        """(key, holder, expires_at) of every live lease of ``owner``."""
+        return await self.kernel.db.read(partial(store.leases_of, owner=owner, now=self.kernel.clock.now()))
