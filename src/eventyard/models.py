@@ -35,11 +35,17 @@ _PATTERN = "Member must satisfy regular expression pattern:"
 
 
 class MissingParameter(ClientError):
+    """SQS's style; over JSON, AWS's ``__type`` for it is ``MissingRequiredParameterException``."""
+
     code = "MissingParameter"
+    shape = "MissingRequiredParameterException"
 
 
 class InvalidParameterValue(ClientError):
+    """SQS's style; over JSON, AWS's ``__type`` for it is ``InvalidParameterValueException``."""
+
     code = "InvalidParameterValue"
+    shape = "InvalidParameterValueException"
 
 
 def _coral_name(name: str) -> str:

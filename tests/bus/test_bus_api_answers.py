@@ -192,3 +192,19 @@ async def test_bus_target_in_another_region_receives_the_event_under_a_new_id(ya
     [event] = bodies(await drain(sqs_away, url, expect=1))
     assert event["id"] != sent["Entries"][0]["EventId"]
     assert (event["region"], event["detail"]) == (REGION, {"n": 7})
+
+
+async def test_deleting_a_rule_of_a_bus_that_does_not_exist_is_an_error(yard: eventyard.Yard) -> None:
+    """Given no custom bus "nowhere", when DeleteRule names a rule on it, then ResourceNotFoundException
+    (a missing rule on an existing bus still deletes fine).
+
+    Evidence: EventBridge API reference, DeleteRule: "When you call delete rule for a non-existent
+    custom eventbus, ResourceNotFoundException is returned"; the message is the one AWS-recorded runs
+    show for a missing bus (localstack test_events.snapshot.json, test_describe_delete_not_existing_event_bus).
+    """
+    events = yard.client("events")
+    error = await fails_with("ResourceNotFoundException", events.delete_rule(Name="ghost", EventBusName="nowhere"))
+    assert error.message == "Event bus nowhere does not exist."
+    assert await events.delete_rule(Name="ghost") == {}
+    await events.create_event_bus(Name="orders")
+    assert await events.delete_rule(Name="ghost", EventBusName="orders") == {}

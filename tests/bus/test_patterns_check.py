@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
 from eventyard.bus.patterns import parse_pattern
@@ -118,3 +121,24 @@ def test_exact_ip_address_string_becomes_a_one_address_range() -> None:
 def test_first_problem_in_document_order_wins_over_later_bad_json() -> None:
     with pytest.raises(InvalidEventPatternException, match="Empty arrays are not allowed"):
         parse_pattern('{"a": [], "b": ,,,')
+
+
+def test_parallel_or_relationships_stop_at_a_thousand_combinations() -> None:
+    """Given ``$or``s side by side (each doubles the branches, so 4 KB of them would ask for 2^90),
+    when a pattern multiplies out to 512 branches it is checked in milliseconds, and past 1000 it is
+    refused rather than left to exhaust the machine.
+
+    Evidence: event-ruler's JsonRuleCompiler forks every branch per ``$or`` member and sets no bound
+    of its own (GenericMachine only caps a sub-rule at 256 fields); the bound is ours, see
+    ``MAX_OR_COMBINATIONS``.
+    """
+
+    def parallel(count: int) -> str:
+        return json.dumps({f"k{i}": {"$or": [{"a": ["1"]}, {"b": ["2"]}]} for i in range(count)})
+
+    started = time.perf_counter()
+    assert len(parse_pattern(parallel(9)).branches) == 512
+    assert time.perf_counter() - started < 1.0
+    for count in (10, 90):
+        with pytest.raises(InvalidEventPatternException, match="more than 1000 combinations"):
+            parse_pattern(parallel(count))

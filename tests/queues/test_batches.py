@@ -20,7 +20,7 @@ async def test_send_batch_answers_per_entry_with_md5s(sqs):
         ],
     )
     by_id = {entry["Id"]: entry for entry in answer["Successful"]}
-    assert answer["Failed"] == []
+    assert "Failed" not in answer  # AWS leaves the empty list out
     assert by_id["m1"]["MD5OfMessageBody"] == "8b04d5e3775d298e78455efc5ca404d5"
     assert by_id["m2"]["MD5OfMessageBody"] == "a9f0e61a137d86aa9db53465e0801612"
     assert by_id["m3"]["MD5OfMessageAttributes"] == "0a77b0642718c3d9dd47090567d11e0d"

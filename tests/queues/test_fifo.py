@@ -167,5 +167,5 @@ async def test_change_visibility_batch_releases_a_whole_group(sqs):
     got = (await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10))["Messages"]
     entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0} for i, m in enumerate(got)]
     answer = await sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
-    assert sorted(e["Id"] for e in answer["Successful"]) == ["0", "1"] and answer["Failed"] == []
+    assert sorted(e["Id"] for e in answer["Successful"]) == ["0", "1"] and "Failed" not in answer
     assert await bodies(sqs, url) == ["one", "two"]

@@ -128,17 +128,6 @@ async def test_change_visibility_of_a_deleted_message_is_invalid(sqs):
     )
 
 
-async def test_change_visibility_of_a_message_no_longer_in_flight(sqs, clock):
-    url = await make_queue(sqs)
-    await sqs.send_message(QueueUrl=url, MessageBody="timed out")
-    handle = (await receive_one(sqs, url, VisibilityTimeout=1))["ReceiptHandle"]
-    clock.advance(2)
-    await fails_with(
-        "AWS.SimpleQueueService.MessageNotInflight",
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=10),
-    )
-
-
 async def test_visibility_timeout_is_at_most_twelve_hours_from_the_receive(sqs, clock):
     url = await make_queue(sqs)
     await sqs.send_message(QueueUrl=url, MessageBody="long job")

@@ -92,7 +92,9 @@ class RuleOperations(BusBase):
         def job(c: Any) -> None:
             rule = store.get(c, where.account, where.region, "rule", bus, name)
             if rule is None:
-                return  # AWS: deleting a rule that is not there succeeds
+                # AWS: deleting a rule that is not there succeeds, unless its custom bus is not there either
+                self._require_bus(c, where, bus)
+                return
             if rule["Targets"] and not request.get("Force"):
                 raise ValidationException("Rule can't be deleted since it has targets.")
             store.delete(c, where.account, where.region, "rule", bus, name)

@@ -175,6 +175,8 @@ def reply(model: Model, operation: str, result: Any, request_id: str) -> Reply:
         parts.append(f"<{operation}Result>")
         _write_structure(parts, shape, result, operation)
         parts.append(f"</{operation}Result>")
+    elif shape is not None:  # AWS keeps the element of an empty result: <ReceiveMessageResult/>
+        parts.append(f"<{operation}Result/>")
     parts.append(f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{operation}Response>")
     return Reply(200, "".join(parts).encode(), "text/xml")
 
@@ -218,11 +220,20 @@ def _text(kind: str, value: Any) -> str:
     return str(value)
 
 
+#: Messages the query protocol words differently from the JSON protocol, by error code.
+_QUERY_MESSAGES = {
+    ("AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist."): (
+        "The specified queue does not exist for this wsdl version."
+    ),
+}
+
+
 def error_reply(error: EventyardError, request_id: str) -> Reply:
     fault = "Sender" if error.sender_fault else "Receiver"
+    message = _QUERY_MESSAGES.get((error.code, error.message), error.message)
     body = (
         f'<?xml version="1.0"?><ErrorResponse xmlns="{XMLNS}"><Error><Type>{fault}</Type>'
-        f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message><Detail/></Error>"
+        f"<Code>{escape(error.code)}</Code><Message>{escape(message)}</Message><Detail/></Error>"
         f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     )
     return Reply(error.status, body.encode(), "text/xml")

@@ -42,7 +42,10 @@ INTEGER_RANGES: dict[str, tuple[int, int]] = {
 
 _CHOICES = {"DeduplicationScope": ("messageGroup", "queue"), "FifoThroughputLimit": ("perQueue", "perMessageGroupId")}
 BOOLEAN_ATTRIBUTES = frozenset({"FifoQueue", "ContentBasedDeduplication", "SqsManagedSseEnabled"})
-FIFO_ONLY = frozenset({"ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"})
+#: On a standard queue AWS does not know these names at all ...
+_FIFO_NAMES = frozenset({"FifoQueue", "ContentBasedDeduplication"})
+#: ... while these it knows, and says they need a FIFO queue.
+_FIFO_SETTINGS = frozenset({"DeduplicationScope", "FifoThroughputLimit"})
 OPTIONAL_ATTRIBUTES = frozenset({"Policy", "RedrivePolicy", "RedriveAllowPolicy", "KmsMasterKeyId"})
 SETTABLE = (
     frozenset(STANDARD_DEFAULTS)
@@ -113,12 +116,17 @@ def normalize(given: dict[str, Any], *, fifo: bool, creating: bool) -> dict[str,
     clean: dict[str, str] = {}
     for name, raw in given.items():
         value = "" if raw is None else str(raw)
-        if name not in SETTABLE:
+        if name not in SETTABLE or (name in _FIFO_NAMES and not fifo):
             raise InvalidAttributeName(f"Unknown Attribute {name}.")
+        if name in _FIFO_SETTINGS and not fifo:
+            raise InvalidAttributeName(f"You can specify the {name} only when FifoQueue is set to true.")
         if name == "FifoQueue" and not creating:
-            raise InvalidAttributeName(f"Unknown Attribute {name}.")
-        if name in FIFO_ONLY and not fifo:
-            raise InvalidAttributeName(f"Unknown Attribute {name}.")
+            # A FIFO queue may restate its type; changing it is refused.
+            if value.lower() != "true":
+                raise InvalidAttributeValue(
+                    "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."
+                )
+            continue
         if name in INTEGER_RANGES:
             low, high = INTEGER_RANGES[name]
             try:
@@ -144,6 +152,7 @@ def normalize(given: dict[str, Any], *, fifo: bool, creating: bool) -> dict[str,
             except ValueError:
                 raise invalid(name)
         clean[name] = value
+    _check_encryption(clean)
     throughput = clean.get("FifoThroughputLimit")
     if throughput == "perMessageGroupId" and clean.get("DeduplicationScope") == "queue":
         raise InvalidAttributeValue(
@@ -151,6 +160,19 @@ def normalize(given: dict[str, Any], *, fifo: bool, creating: bool) -> dict[str,
             "perMessageGroupId is allowed only when DeduplicationScope is messageGroup."
         )
     return clean
+
+
+def _check_encryption(clean: dict[str, str]) -> None:
+    """KMS and SQS-managed encryption exclude each other: naming a KMS key turns SSE-SQS off, and
+    asking for both in one request is refused."""
+    if not clean.get("KmsMasterKeyId"):
+        return
+    if clean.get("SqsManagedSseEnabled") == "true":
+        raise InvalidAttributeName(
+            "You can use one type of server-side encryption (SSE) at one time. "
+            "You can either enable KMS SSE or SQS SSE."
+        )
+    clean["SqsManagedSseEnabled"] = "false"
 
 
 def _redrive_policy_json(value: str) -> dict[str, Any]:

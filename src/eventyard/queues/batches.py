@@ -46,5 +46,10 @@ def failure(entry_id: str, error: EventyardError) -> dict[str, Any]:
 
 
 def result(successful: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[str, Any]:
-    """AWS answers with both lists, either possibly empty."""
-    return {"Successful": successful, "Failed": failed}
+    """AWS leaves an empty list out of the answer: a batch where every entry succeeded has no ``Failed``."""
+    answer: dict[str, Any] = {}
+    if successful:
+        answer["Successful"] = successful
+    if failed:
+        answer["Failed"] = failed
+    return answer

@@ -37,13 +37,19 @@ class PurgeQueueInProgress(ClientError):
 
 
 class InvalidParameterValue(ClientError):
-    """The catch-all of SQS validation; not a model shape, so only the query code names it."""
+    """The catch-all of SQS validation. Not a model shape: over JSON, AWS's ``__type`` names it
+    ``InvalidParameterValueException`` (boto3's ``QueryErrorCode``) while the query code stays
+    ``InvalidParameterValue``."""
 
     code = "InvalidParameterValue"
+    shape = "InvalidParameterValueException"
 
 
 class MissingParameter(ClientError):
+    """A required parameter, empty or absent; over JSON its ``__type`` is ``MissingRequiredParameterException``."""
+
     code = "MissingParameter"
+    shape = "MissingRequiredParameterException"
 
 
 class InvalidAttributeName(ClientError):

@@ -66,3 +66,18 @@ def ordering(queue: Queue, entry: dict[str, Any], body: str) -> Ordering:
         dedup_id = hashlib.sha256(body.encode("utf-8")).hexdigest()
     scope = group_id if queue.attributes.get("DeduplicationScope") == "messageGroup" else ""
     return Ordering(group_id, dedup_id, scope)
+
+
+def check_batch_identity(queue: Queue, entries: list[dict[str, Any]]) -> None:
+    """SendMessageBatch on a FIFO queue: an entry without a group, or without a deduplication id on a
+    queue that does not derive one, fails the whole request (not just its entry), and the missing
+    group is an ``InvalidParameterValue`` here where SendMessage says ``MissingParameter``."""
+    content_based = queue.attributes.get("ContentBasedDeduplication") == "true"
+    for entry in entries:
+        if entry.get("MessageGroupId") is None:
+            raise InvalidParameterValue("The request must contain the parameter MessageGroupId.")
+        if entry.get("MessageDeduplicationId") is None and not content_based:
+            raise InvalidParameterValue(
+                "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided "
+                "explicitly"
+            )

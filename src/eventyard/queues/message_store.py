@@ -354,7 +354,11 @@ class MessageStore:
 
     @staticmethod
     def visibility_job(queue: Queue, row_id: int, receipt: str, timeout: int, now: float) -> Any:
-        """A job moving the lease's deadline to now + timeout; returns 'ok', 'missing', 'not_inflight' or 'limit'."""
+        """A job moving the lease's deadline to now + timeout; returns 'ok', 'missing', 'not_inflight' or 'limit'.
+
+        On a standard queue the newest handle still works once its visibility ran out (nobody received
+        the message since): AWS answers 200 and hides the message again. A FIFO lease has expired then.
+        """
 
         def job(connection: Any) -> str:
             row = connection.execute(
@@ -363,7 +367,7 @@ class MessageStore:
             ).fetchone()
             if row is None or row[0] != receipt:
                 return "missing"
-            if row[1] <= now:
+            if row[1] <= now and queue.fifo:
                 return "not_inflight"
             if now + timeout - (row[2] or now) > 43_200:
                 return "limit"

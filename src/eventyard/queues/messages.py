@@ -153,10 +153,12 @@ def size_of(body: str, attributes: Attributes) -> int:
     return size
 
 
-def check_size(size: int, limit: int) -> None:
+def check_size(size: int, limit: int, *, in_batch: bool = False) -> None:
+    """AWS words it differently for a SendMessageBatch entry ("cannot be validated") than for SendMessage."""
     if size > limit:
+        problem = "cannot be validated" if in_batch else "are invalid"
         raise InvalidParameterValue(
-            f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes."
+            f"One or more parameters {problem}. Reason: Message must be shorter than {limit} bytes."
         )
 
 
@@ -184,15 +186,15 @@ def from_storable(attributes: Attributes) -> Attributes:
 
 
 def select_attributes(attributes: Attributes, names: list[str] | None) -> Attributes:
-    """The attributes a receive asked for: ``All``, ``.*``, exact names, or ``prefix.*``."""
+    """The attributes a receive asked for: ``All``, ``*``, ``.*``, exact names, or ``prefix.*``."""
     if not names or not attributes:
         return {}
-    if "All" in names or ".*" in names:
+    if "All" in names or ".*" in names or "*" in names:
         return attributes
     chosen: Attributes = {}
     for wanted in names:
-        if wanted.endswith(".*"):
-            prefix = wanted[:-1]
+        if wanted.endswith(".*"):  # "Hel.*" picks "Hello" and "Help.Me" alike
+            prefix = wanted[:-2]
             chosen.update({k: v for k, v in attributes.items() if k.startswith(prefix)})
         elif wanted in attributes:
             chosen[wanted] = attributes[wanted]

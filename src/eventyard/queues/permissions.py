@@ -1,8 +1,9 @@
 """AddPermission and RemovePermission: statements kept in the queue's ``Policy`` attribute.
 
 Eventyard does not enforce IAM; the statements are stored and returned in the shape AWS writes
-them (``Id`` = ``{queue arn}/SQSDefaultPolicy``, one statement per label, ``SQS:`` actions and
-``arn:aws:iam::{account}:root`` principals), so tools that read the Policy back see what AWS shows.
+them (``Version`` 2008-10-17, ``Id`` = ``{queue arn}/SQSDefaultPolicy``, one statement per label,
+``SQS:`` actions and ``arn:aws:iam::{account}:root`` principals), so tools that read the Policy back
+see what AWS shows.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Permissions(QueueCore):
                     "ActionName", f"SQS:{action}", "Only the queue owner is allowed to invoke this action."
                 )
         policy = json.loads(queue.attributes.get("Policy") or "null") or {
-            "Version": "2012-10-17",
+            "Version": "2008-10-17",
             "Id": f"{queue.arn}/SQSDefaultPolicy",
             "Statement": [],
         }
@@ -72,7 +73,7 @@ class Permissions(QueueCore):
         statements = policy.get("Statement", [])
         kept = [s for s in statements if s.get("Sid") != label]
         if len(kept) == len(statements):
-            raise invalid_value("Label", label, "can't find label on existing policy.")
+            raise invalid_value("Label", label, "can't find label.")
         policy["Statement"] = kept
         await self._store_policy(queue, policy if kept else None)
         return {}

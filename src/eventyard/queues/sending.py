@@ -82,13 +82,13 @@ class Sending(QueueCore):
         return Staged(self, queue, messages, refused)
 
     def prepare(
-        self, context: RequestContext, queue: Queue, entry: dict[str, Any]
+        self, context: RequestContext, queue: Queue, entry: dict[str, Any], *, in_batch: bool = False
     ) -> tuple[NewMessage, dict[str, Any]]:
         """Check one message against its queue; returns what to store and the MD5s to answer with."""
         body = check_body(entry.get("MessageBody"))
         attributes = check_attributes(entry.get("MessageAttributes"))
         system = _system_attributes(entry.get("MessageSystemAttributes"))
-        check_size(size_of(body, attributes), queue.number("MaximumMessageSize"))
+        check_size(size_of(body, attributes), queue.number("MaximumMessageSize"), in_batch=in_batch)
         delay = entry.get("DelaySeconds")
         if delay is not None and not 0 <= int(delay) <= 900:
             raise invalid_value("DelaySeconds", delay, "DelaySeconds must be >= 0 and <= 900.")
@@ -108,7 +108,8 @@ class Sending(QueueCore):
             system=dumps(system) if system else None,
             md5_system=md5_system,
             sender_id=context.account,
-            delay=queue.number("DelaySeconds") if delay is None else int(delay),
+            # A FIFO queue delays by its own setting only (a per-message 0 does not override it).
+            delay=queue.number("DelaySeconds") if delay is None or queue.fifo else int(delay),
             group_id=order.group_id,
             dedup_id=order.dedup_id,
             dedup_scope=order.dedup_scope,
@@ -147,11 +148,13 @@ class Sending(QueueCore):
             raise BatchRequestTooLong(
                 f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes."
             )
+        if queue.fifo:
+            fifo.check_batch_identity(queue, entries)
         accepted: list[tuple[str, NewMessage, dict[str, Any]]] = []
         failed: list[dict[str, Any]] = []
         for entry in entries:
             try:
-                message, answer = self.prepare(context, queue, entry)
+                message, answer = self.prepare(context, queue, entry, in_batch=True)
             except EventyardError as error:
                 failed.append(batches.failure(entry["Id"], error))
                 continue

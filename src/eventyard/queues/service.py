@@ -76,8 +76,6 @@ class QueueService(Sending, Receiving, Settling, MoveTasks, Permissions):
                 "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
             )
         clean = queue_attributes.normalize(given, fifo=fifo, creating=True)
-        if not fifo:
-            clean.pop("FifoQueue", None)
         await self._check_redrive(context, name, fifo, clean)
         wanted = {**queue_attributes.defaults(fifo), **clean}
         tags = {str(k): str(v) for k, v in (request.get("tags") or {}).items()}
@@ -138,6 +136,8 @@ class QueueService(Sending, Receiving, Settling, MoveTasks, Permissions):
         if names == []:
             return {}
         shown = {k: v for k, v in queue.attributes.items() if v != ""}
+        if "KmsMasterKeyId" not in shown:  # AWS shows the key reuse period only while a KMS key is set
+            shown.pop("KmsDataKeyReusePeriodSeconds", None)
         shown["QueueArn"] = queue.arn
         shown["CreatedTimestamp"] = str(int(queue.created_at))
         shown["LastModifiedTimestamp"] = str(int(queue.modified_at))

@@ -2,8 +2,9 @@
 
 AWS's rules, by handle: one that does not parse is ``ReceiptHandleIsInvalid``; an older handle
 of a message received again deletes nothing and succeeds; on a FIFO queue a handle whose
-visibility ran out has expired. Changing visibility needs the newest handle of a message still in
-flight, and the new timeout counts from now (12 hours at most since that receive).
+visibility ran out has expired. Changing visibility needs the newest handle of the message (on a
+standard queue also once its visibility ran out, which hides it again; on a FIFO queue only while
+in flight), and the new timeout counts from now (12 hours at most since that receive).
 """
 
 from __future__ import annotations

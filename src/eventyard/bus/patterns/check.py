@@ -55,6 +55,13 @@ from eventyard.bus.patterns.wildcard import (
 )
 
 OR = "$or"
+#: Each $or multiplies the pattern's branches (parallel $or's multiply each other), so a 4 KB pattern
+#: could ask for 2^90 of them. event-ruler sets no bound of its own; this one keeps checking and
+#: matching within milliseconds and refuses the pattern beyond it.
+MAX_OR_COMBINATIONS = 1000
+TOO_MANY_OR_COMBINATIONS = (
+    f"Rule is too complex - the {OR} relationships make more than {MAX_OR_COMBINATIONS} combinations"
+)
 # Names event-ruler keeps for itself: a field inside a $or branch may not use them.
 RESERVED_IN_OR = frozenset(
     [
@@ -116,11 +123,9 @@ class _Checker:
             raise self.tokens.fail("Filter is not an object")
         branches: list[Branch] = []
         self._object(branches, [], inside_or=False)
-        conditions: list[tuple[Condition, ...]] = []
-        for branch in branches:
-            row = tuple(Condition(path, branch[path]) for path in sorted(branch))
-            if row not in conditions:
-                conditions.append(row)
+        # A dict keeps the first occurrence of each branch in order, and finds repeats in O(1).
+        rows = dict.fromkeys(tuple(Condition(path, branch[path]) for path in sorted(branch)) for branch in branches)
+        conditions = list(rows)
         _check_wildcard_complexity(conditions)
         return Pattern(branches=tuple(conditions), text=self.text)
 
@@ -161,6 +166,8 @@ class _Checker:
             forked = [dict(branch) for branch in before] or [{}]
             self._object(forked, path, inside_or=True)
             branches.extend(forked)
+            if len(branches) > MAX_OR_COMBINATIONS:
+                raise tokens.fail(TOO_MANY_OR_COMBINATIONS)
         if count < 2:
             raise tokens.fail(f"There must have at least 2 Objects in {OR} relationship.")
 
