@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from tests.queues.conftest import arn_of, attributes_of, fails_with, make_queue
@@ -127,7 +128,17 @@ async def test_move_task_needs_a_dead_letter_queue_and_can_be_cancelled_once(sqs
         "ResourceNotFoundException",
         sqs.start_message_move_task(SourceArn="arn:aws:sqs:us-east-1:000000000000:nope"),
     )
-    await fails_with("ResourceNotFoundException", sqs.cancel_message_move_task(TaskHandle="nope"))
+    error = await fails_with("InvalidParameterValue", sqs.cancel_message_move_task(TaskHandle="nope"))
+    assert error.message == "Value for parameter TaskHandle is invalid."  # AWS-recorded
+    gone = base64.b64encode(
+        json.dumps({"taskId": "t", "sourceArn": "arn:aws:sqs:us-east-1:000000000000:gone"}).encode()
+    )
+    error = await fails_with("ResourceNotFoundException", sqs.cancel_message_move_task(TaskHandle=gone.decode()))
+    assert error.message == "The resource that you specified for the SourceArn parameter doesn't exist."
+    dlq_arn = await arn_of(sqs, plain)
+    unknown = base64.b64encode(json.dumps({"taskId": "t", "sourceArn": dlq_arn}).encode()).decode()
+    error = await fails_with("ResourceNotFoundException", sqs.cancel_message_move_task(TaskHandle=unknown))
+    assert error.message == "Task does not exist."
 
 
 async def test_standard_dead_letter_keeps_its_enqueue_time_for_retention(sqs, clock):

@@ -13,6 +13,8 @@ import base64
 import uuid
 from typing import Any
 
+import orjson
+
 from eventyard.kernel import Firing, Job
 from eventyard.queues import attributes as queue_attributes
 from eventyard.queues import move_store
@@ -39,6 +41,16 @@ def _task(row: Any) -> dict[str, Any]:
         task["FailureReason"] = row[7]
     task["StartedTimestamp"] = int(row[8] * 1000)
     return task
+
+
+def _source_of(handle: str) -> str | None:
+    """The source queue ARN a task handle carries (handles are base64 JSON), or None if it is not a handle."""
+    try:
+        decoded = orjson.loads(base64.b64decode(handle, validate=True))
+    except (ValueError, orjson.JSONDecodeError):
+        return None
+    source = decoded.get("sourceArn") if isinstance(decoded, dict) else None
+    return source if isinstance(source, str) else None
 
 
 class MoveTasks(QueueCore):
@@ -93,6 +105,11 @@ class MoveTasks(QueueCore):
 
     async def cancel_message_move_task(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         handle = str(request.get("TaskHandle", ""))
+        source_arn = _source_of(handle)
+        if source_arn is None:  # AWS-recorded: a handle that is not one of ours is an invalid value
+            raise InvalidParameterValue("Value for parameter TaskHandle is invalid.")
+        if await self.queue_by_arn(source_arn) is None:
+            raise ResourceNotFound("The resource that you specified for the SourceArn parameter doesn't exist.")
         row = await self.yard.db.write(lambda c: move_store.cancel_task(c, handle))
         if row is None:
             raise ResourceNotFound("Task does not exist.")
