@@ -18,7 +18,8 @@ from typing import Any
 
 from eventyard.errors import UnknownOperationException
 from eventyard.models import Model, model_for
-from eventyard.service import RequestContext, Service
+from eventyard.service import RequestContext, Service, operation_method
+from eventyard.staging import CannotStage, StagedCall
 
 Operation = Callable[[RequestContext, dict[str, Any]], Awaitable[Any]]
 
@@ -82,3 +83,21 @@ class Api:
             found = self.operation(service, operation)
         model, method = found
         return await method(context, request if trusted else model.validate(operation, request))
+
+    async def stage(
+        self,
+        service: str,
+        operation: str,
+        request: dict[str, Any],
+        context: RequestContext,
+        *,
+        trusted: bool = False,
+    ) -> StagedCall:
+        """Check ``operation`` now and return its writes for the caller's transaction (see
+        :mod:`eventyard.staging`); :class:`CannotStage` when the service offers no staged form."""
+        model, _ = self.operation(service, operation)
+        stager = getattr(self.services[service], "stage_" + operation_method(operation), None)
+        if stager is None:
+            raise CannotStage(f"{service} {operation} has no staged form")
+        staged: StagedCall = await stager(context, request if trusted else model.validate(operation, request))
+        return staged

@@ -14,8 +14,9 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from eventyard import arn
-from eventyard.errors import ClientError
+from eventyard.errors import ClientError, EventyardError
 from eventyard.service import RequestContext
+from eventyard.staging import StagedCall
 from eventyard.targets import Rule, Staged, Target
 
 if TYPE_CHECKING:
@@ -85,6 +86,35 @@ class QueueTarget:
         return errors
 
     async def stage(self, target: Target, items: list[tuple[str, dict[str, Any]]]) -> Staged | None:
-        """SendMessageBatch's checks without its write, for a write in the accepting transaction."""
+        """SendMessageBatch staged ten entries at a time, for a write in the accepting transaction."""
         context, url = self._where(target["Arn"])
-        return await self.queues.stage(context, url, [_message(target, payload, event) for payload, event in items])
+        calls: list[StagedCall] = []
+        refused: list[int] = []
+        for start in range(0, len(items), 10):
+            chunk = items[start : start + 10]
+            entries = [{"Id": str(start + i), **_message(target, p, e)} for i, (p, e) in enumerate(chunk)]
+            request = {"QueueUrl": url, "Entries": entries}
+            try:
+                call = await self.queues.yard.api.stage("sqs", "SendMessageBatch", request, context, trusted=True)
+            except EventyardError:  # the queue is gone, or the whole chunk is refused
+                return None
+            calls.append(call)
+            refused += [int(entry_id) for entry_id in call.refused]
+        return _StagedMessages(calls, refused)
+
+
+class _StagedMessages:
+    """A target's staged SendMessageBatch calls as the bus writes them; entries the queue refuses
+    (``refused``, known once written) are delivered again through the kernel, which dead-letters."""
+
+    def __init__(self, calls: list[StagedCall], refused: list[int]) -> None:
+        self.calls = calls
+        self.refused = refused
+
+    def write(self, connection: Any, now: float) -> None:
+        for call in self.calls:
+            call.write(connection)
+
+    def committed(self) -> None:
+        for call in self.calls:
+            call.committed()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from eventyard.errors import EventyardError
@@ -22,6 +21,7 @@ from eventyard.queues.messages import (
 )
 from eventyard.queues.store import Queue, dumps
 from eventyard.service import RequestContext
+from eventyard.staging import StagedCall
 from eventyard.storage.base import ForeignKeyViolation
 
 MAX_BATCH_BYTES = 1_048_576
@@ -41,46 +41,7 @@ def _system_attributes(given: dict[str, Any] | None) -> Attributes:
     return {"AWSTraceHeader": {"DataType": "String", "StringValue": given["AWSTraceHeader"]["StringValue"]}}
 
 
-@dataclass(slots=True)
-class Staged:
-    """Messages checked against their queue, written by a transaction another service holds.
-
-    The event bus writes its deliveries to local queues in the transaction that accepts the events
-    (``write``), and wakes the queue's long polls once that transaction committed (``committed``).
-    ``refused`` lists the positions of the entries SQS would refuse, which are not among ``messages``.
-    """
-
-    sending: Sending
-    queue: Queue
-    messages: list[NewMessage]
-    refused: list[int]
-
-    def write(self, connection: Any, now: float) -> None:
-        if self.messages:
-            self.sending.messages.insert(connection, self.queue, self.messages, now)
-
-    def committed(self) -> None:
-        self.sending.wake(self.queue.id)
-
-
 class Sending(QueueCore):
-    async def stage(self, context: RequestContext, url: str, entries: list[dict[str, Any]]) -> Staged | None:
-        """SendMessageBatch's checks without its write (see ``Staged``); None when the queue does not
-        exist. Entries SQS would refuse are left out (``Staged.refused``): the caller sends those the
-        normal way, and gets SQS's error, while the others keep their order."""
-        try:
-            queue = await self.queue_at(context, url)
-        except EventyardError:
-            return None
-        messages: list[NewMessage] = []
-        refused: list[int] = []
-        for position, entry in enumerate(entries):
-            try:
-                messages.append(self.prepare(context, queue, entry)[0])
-            except EventyardError:
-                refused.append(position)
-        return Staged(self, queue, messages, refused)
-
     def prepare(
         self, context: RequestContext, queue: Queue, entry: dict[str, Any], *, in_batch: bool = False
     ) -> tuple[NewMessage, dict[str, Any]]:
@@ -131,15 +92,39 @@ class Sending(QueueCore):
     async def send_message(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         queue = await self.queue_at(context, request.get("QueueUrl"))
         message, answer = self.prepare(context, queue, request)
-        ((message_id, sequence),) = await self.store(queue, [message])
-        answer["MessageId"] = message_id
-        if sequence is not None:
-            answer["SequenceNumber"] = sequence
-        return answer
+        return _sent(answer, *(await self.store(queue, [message]))[0])
 
     async def send_message_batch(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         queue = await self.queue_at(context, request.get("QueueUrl"))
-        entries = batches.check_entries(request.get("Entries"), "SendMessageBatchRequestEntry")
+        accepted, failed = self._check_batch(context, queue, request.get("Entries"))
+        stored = await self.store(queue, [message for _, message, _ in accepted]) if accepted else []
+        return _batch_answer(accepted, stored, failed)
+
+    # --- the same, staged for a transaction another service holds (see ``eventyard.staging``) ------
+
+    async def stage_send_message(self, context: RequestContext, request: dict[str, Any]) -> StagedCall:
+        queue = await self.queue_at(context, request.get("QueueUrl"))
+        message, answer = self.prepare(context, queue, request)
+        return StagedCall(
+            lambda c: _sent(answer, *self.messages.insert(c, queue, [message], self.now())[0]),
+            lambda: self.wake(queue.id),
+        )
+
+    async def stage_send_message_batch(self, context: RequestContext, request: dict[str, Any]) -> StagedCall:
+        queue = await self.queue_at(context, request.get("QueueUrl"))
+        accepted, failed = self._check_batch(context, queue, request.get("Entries"))
+
+        def write(c: Any) -> dict[str, Any]:
+            stored = self.messages.insert(c, queue, [m for _, m, _ in accepted], self.now()) if accepted else []
+            return _batch_answer(accepted, stored, failed)
+
+        return StagedCall(write, lambda: self.wake(queue.id), refused=[f["Id"] for f in failed])
+
+    def _check_batch(
+        self, context: RequestContext, queue: Queue, entries: Any
+    ) -> tuple[list[tuple[str, NewMessage, dict[str, Any]]], list[dict[str, Any]]]:
+        """SendMessageBatch's checks: the whole request's (raised), then each entry's (``failed``)."""
+        entries = batches.check_entries(entries, "SendMessageBatchRequestEntry")
         total = sum(
             size_of(str(e.get("MessageBody") or ""), check_attributes_or_empty(e.get("MessageAttributes")))
             for e in entries
@@ -159,15 +144,28 @@ class Sending(QueueCore):
                 failed.append(batches.failure(entry["Id"], error))
                 continue
             accepted.append((entry["Id"], message, answer))
-        successful: list[dict[str, Any]] = []
-        if accepted:
-            stored = await self.store(queue, [message for _, message, _ in accepted])
-            for (entry_id, _, answer), (message_id, sequence) in zip(accepted, stored, strict=True):
-                item = {"Id": entry_id, "MessageId": message_id, **answer}
-                if sequence is not None:
-                    item["SequenceNumber"] = sequence
-                successful.append(item)
-        return batches.result(successful, failed)
+        return accepted, failed
+
+
+def _sent(answer: dict[str, Any], message_id: str, sequence: str | None) -> dict[str, Any]:
+    answer["MessageId"] = message_id
+    if sequence is not None:
+        answer["SequenceNumber"] = sequence
+    return answer
+
+
+def _batch_answer(
+    accepted: list[tuple[str, NewMessage, dict[str, Any]]],
+    stored: list[tuple[str, str | None]],
+    failed: list[dict[str, Any]],
+) -> dict[str, Any]:
+    successful = []
+    for (entry_id, _, answer), (message_id, sequence) in zip(accepted, stored, strict=True):
+        item = {"Id": entry_id, "MessageId": message_id, **answer}
+        if sequence is not None:
+            item["SequenceNumber"] = sequence
+        successful.append(item)
+    return batches.result(successful, failed)
 
 
 def check_attributes_or_empty(attributes: Any) -> Attributes:
