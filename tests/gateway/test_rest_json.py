@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.parse
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -274,3 +275,33 @@ async def test_invoke_with_response_stream_is_an_event_stream_botocore_reads(lam
     assert events[1] == {"PayloadChunk": {"Payload": b"world"}}
     assert events[2] == {"InvokeComplete": {"LogResult": "bG9ncw=="}}
     assert parsed["StatusCode"] == 200
+
+
+async def test_a_signed_request_with_an_encoded_arn_in_its_path_verifies() -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from eventyard.gateway.sigv4 import Authenticator, Key
+
+    async with eventyard.open("memory://") as yard:
+        fake = FakeLambda(yard)
+        yard.services["lambda"] = fake
+        gateway = Gateway(yard, auth=Authenticator(keys={"AKIDTEAM": Key("topsecret")}, verify=True))
+        fake.functions["orders"] = {"FunctionName": "orders"}
+        raw_path = "/2015-03-31/functions/" + ARN.format(name="orders").replace(":", "%3A")
+        request = AWSRequest(method="GET", url=f"http://127.0.0.1:4566{raw_path}?Qualifier=%24LATEST")
+        SigV4Auth(Credentials("AKIDTEAM", "topsecret"), "lambda", "us-east-1").add_auth(request)
+        headers = {k.lower(): v for k, v in request.headers.items()} | {"host": "127.0.0.1:4566"}
+        response = await call(
+            gateway, "GET", urllib.parse.unquote(raw_path), raw_path=raw_path.encode(), headers=headers,
+            query_string=b"Qualifier=%24LATEST",
+        )  # fmt: skip
+        assert response.status == 200, response.body
+        assert fake.requests[-1] == ("GetFunction", {"FunctionName": ARN.format(name="orders"), "Qualifier": "$LATEST"})
+        headers["authorization"] = headers["authorization"][:-4] + "0000"
+        response = await call(
+            gateway, "GET", urllib.parse.unquote(raw_path), raw_path=raw_path.encode(), headers=headers
+        )
+        assert response.status == 403
+        assert response.headers["x-amzn-errortype"] == "InvalidSignatureException"

@@ -166,7 +166,7 @@ class Gateway:
         credential = parse_authorization(headers.get("authorization", ""))
         if credential is None and "X-Amz-Credential" in query_string:
             credential = parse_presigned(dict(parse_qsl(query_string)))
-        check_signature(self.auth, credential, scope["method"], scope["path"], query_string, headers, body)
+        check_signature(self.auth, credential, scope["method"], _raw_path(scope), query_string, headers, body)
         return RequestContext(
             account=self.auth.account_for(credential.access_key) if credential else self.auth.default_account,
             region=credential.region if credential else DEFAULT_REGION,
@@ -220,10 +220,10 @@ class Gateway:
         form = read_form(body, scope.get("query_string", b""))
         operation = form.get("Action", "")
         service = self._signed_for(scope, headers)
-        if service and service not in self.query:
-            return self._not_routed(scope, headers, request_id, form=True)
         if not service:
             service = self._service_of_action(operation, form)
+        if service not in self.query:
+            return self._not_routed(scope, headers, request_id, form=True)
         protocol = self.query[service]
         known = operation in protocol.model.operations
         label = f"{service}.{operation}" if known else f"{service}.unknown"
@@ -247,16 +247,15 @@ class Gateway:
 
     def _service_of_action(self, operation: str, form: dict[str, str]) -> str:
         """An unsigned form: the query service whose model has the action (SQS first, as before SNS);
-        for an action two of them share, the form's ARN or queue URL says which."""
+        for an action two of them share, the form's ARN or queue URL says which; for an action none
+        has, SQS, which says so in its own words."""
         having = [name for name, protocol in self.query.items() if operation in protocol.model.operations]
         if len(having) > 1:
             if "TopicArn" in form and "sns" in having:
                 return "sns"
             if "QueueUrl" in form and "sqs" in having:
                 return "sqs"
-        if having:
-            return having[0]
-        return "sqs" if "sqs" in self.query else next(iter(self.query))
+        return having[0] if having else "sqs"
 
     async def _rest_call(self, scope: Scope, body: bytes, request_id: str) -> tuple[Reply, str]:
         headers = _headers(scope["headers"], everything=True)
@@ -296,9 +295,11 @@ class Gateway:
         """A call for no API we route: for a service botocore knows (by its signing name), that service's
         ServiceNotServed in its own protocol; otherwise the generic unknown-operation error."""
         service = self._signed_for(scope, headers)
-        ours = service in self.by_signing_name.values()
-        metadata = model_for(service).metadata if ours else not_served.metadata_of(service) if service else None
-        if metadata is None or (ours and self.yard.api.served(service)):
+        if service in self.by_signing_name.values():
+            metadata: dict[str, Any] | None = model_for(service).metadata
+        else:
+            metadata = not_served.metadata_of(service) if service else None
+        if metadata is None or self.yard.api.served(service):
             if form and "sqs" in self.query:
                 error: EventyardError = InvalidAction("The action is not valid for this endpoint.")
                 return self.query["sqs"].error_reply(error, request_id), "unrouted"

@@ -186,15 +186,15 @@ class RestJsonProtocol:
         content_type = JSON
         for name, header, to_text in plan.headers:
             value = result.get(name)
-            if value is None:
+            if value is None or header == b"content-length":  # the gateway counts the body itself
                 continue
             if header == b"content-type":
-                content_type = str(to_text(value))
+                content_type = _header_text(to_text(value))
             else:
-                headers.append((header, str(to_text(value)).encode()))
+                headers.append((header, _header_text(to_text(value)).encode()))
         for name, prefix in plan.prefixed:
             for key, value in (result.get(name) or {}).items():
-                headers.append(((prefix + key).lower().encode(), str(value).encode()))
+                headers.append((_header_text(prefix + key).lower().encode(), _header_text(value).encode()))
         body = b""
         if plan.events is not None:
             assert plan.payload is not None
@@ -274,6 +274,12 @@ def _to_header(shape: Shape) -> Convert:
         item = _to_header(shape.member)
         return lambda value: ",".join(_quote_item(str(item(v))) for v in value)
     return lambda value: value
+
+
+def _header_text(value: Any) -> str:
+    """A header value can't hold a line break (it would end the header): one from a service becomes a space."""
+    text = str(value)
+    return text.replace("\r", " ").replace("\n", " ") if "\r" in text or "\n" in text else text
 
 
 def _quote_item(text: str) -> str:
