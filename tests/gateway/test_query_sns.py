@@ -170,3 +170,21 @@ async def test_sqs_keeps_its_legacy_names_and_namespace() -> None:
                           "AttributeName.1": "DelaySeconds"}).encode()  # fmt: skip
         response = await call(gateway, "POST", "/", headers=headers, body=form)
         assert b"<Attribute><Name>DelaySeconds</Name><Value>5</Value></Attribute>" in response.body
+
+
+def test_query_answers_write_timestamps_as_iso8601_and_blobs_as_base64() -> None:
+    from botocore.parsers import create_parser
+
+    from eventyard.gateway.protocols.query import QueryProtocol
+
+    model = model_for("iam")  # a query model with a blob and a timestamp in one answer
+    report = b"user,arn\nroot,arn:aws:iam::000000000000:root\n"
+    reply = QueryProtocol(model).reply(
+        "GetCredentialReport", {"Content": report, "ReportFormat": "text/csv", "GeneratedTime": 1_767_225_600.5}, "r-1"
+    )
+    assert b"<GeneratedTime>2026-01-01T00:00:00.500Z</GeneratedTime>" in reply.body
+    answer = {"status_code": 200, "headers": {}, "body": reply.body}
+    parsed = create_parser("query").parse(answer, model.operations["GetCredentialReport"].output_shape)
+    assert parsed["Content"] == report
+    assert parsed["GeneratedTime"].timestamp() == 1_767_225_600.5
+    assert parsed["ResponseMetadata"]["RequestId"] == "r-1"

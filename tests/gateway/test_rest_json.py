@@ -5,6 +5,7 @@ botocore's rest-json parser reads the answer (status, headers, payload, errors) 
 from __future__ import annotations
 
 import base64
+import datetime as _dt
 import json
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from tests.gateway.asgi import AUTH, botocore_call, call
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:{name}"
+STARTED = 1_767_225_600.5  # 2026-01-01T00:00:00.500Z
 
 
 class FunctionNotFound(ClientError):
@@ -99,6 +101,14 @@ class FakeLambda(Service):
         if request.get("LogType") == "Tail":
             answer["LogResult"] = base64.b64encode(b"START RequestId: 1\nEND\n").decode()
         return answer
+
+    async def list_durable_executions_by_function(
+        self, context: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        self.requests.append(("ListDurableExecutionsByFunction", request))
+        execution = {"DurableExecutionArn": "arn:x", "DurableExecutionName": "run-1",
+                     "FunctionArn": ARN.format(name="f"), "Status": "RUNNING", "StartTimestamp": STARTED}  # fmt: skip
+        return {"DurableExecutions": [execution]}
 
     async def invoke_with_response_stream(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         self._configuration(request["FunctionName"])
@@ -205,6 +215,20 @@ async def test_list_functions_takes_typed_query_parameters(lambda_yard) -> None:
     _, parsed = await lambda_call(gateway, "ListFunctions", MaxItems=2, Marker=parsed["NextMarker"])
     assert [f["FunctionName"] for f in parsed["Functions"]] == ["c"]
     assert "NextMarker" not in parsed
+
+
+async def test_query_lists_booleans_and_timestamps_are_read_as_their_types(lambda_yard) -> None:
+    gateway, fake = lambda_yard
+    after = _dt.datetime(2025, 12, 31, 23, 0, tzinfo=_dt.UTC)
+    _, parsed = await lambda_call(
+        gateway, "ListDurableExecutionsByFunction", FunctionName="f", Statuses=["RUNNING", "PAUSED"],
+        StartedAfter=after, ReverseOrder=True, MaxItems=5,
+    )  # fmt: skip
+    assert fake.requests[-1][1] == {
+        "FunctionName": "f", "Statuses": ["RUNNING", "PAUSED"], "StartedAfter": after.timestamp(),
+        "ReverseOrder": True, "MaxItems": 5,
+    }  # fmt: skip
+    assert parsed["DurableExecutions"][0]["StartTimestamp"] == _dt.datetime.fromtimestamp(STARTED, _dt.UTC)
 
 
 async def test_delete_function_answers_204_without_a_body(lambda_yard) -> None:
