@@ -93,6 +93,11 @@ class Api:
         model, method = found
         return await method(context, request if trusted else model.validate(operation, request))
 
+    def can_stage(self, service: str, operation: str) -> bool:
+        """Whether ``operation`` has a staged form (see :mod:`eventyard.staging`)."""
+        implementation = self.services.get(service)
+        return implementation is not None and hasattr(implementation, "stage_" + operation_method(operation))
+
     async def stage(
         self,
         service: str,

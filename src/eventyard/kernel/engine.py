@@ -303,12 +303,17 @@ class Kernel:
                     firing = firing.failed(self.clock.now(), _failure_backoff)
                 try:
                     await self.db.write(firing.close)
-                    self.metrics.count(job.owner, "fired", len(timers))
                 except ClaimLost:
                     self.metrics.count(job.owner, "claims_lost", len(timers))
                 except Exception:  # the claims run out and the timers fire again: at least once
                     self.metrics.count(job.owner, "failed", len(timers))
                     log.exception("kernel: could not record the firing of %s", job.owner)
+                else:
+                    self.metrics.count(job.owner, "fired", len(timers))
+                    try:
+                        firing.committed()
+                    except Exception:
+                        log.exception("kernel: %s failed after its firing committed", job.owner)
         finally:
             for timer in timers:
                 self._in_flight.discard((timer.owner, timer.key))

@@ -67,6 +67,7 @@ class Firing:
     timers: list[Timer]
     _rearmed: dict[str, tuple[float, str | None, int]] = field(default_factory=dict)
     _also: list[Callable[[Any], None]] = field(default_factory=list)
+    _after: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def timer(self) -> Timer:
@@ -88,6 +89,14 @@ class Firing:
     def also(self, job: Callable[[Any], None]) -> None:
         """Run ``job(connection)`` in the transaction that records this firing's outcome."""
         self._also.append(job)
+
+    def after(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once that transaction committed (wake-ups, deliveries to start)."""
+        self._after.append(callback)
+
+    def committed(self) -> None:
+        for callback in self._after:
+            callback()
 
     def verify(self, connection: Any) -> None:
         """Inside a handler's own transaction: renew the claim, or raise :class:`ClaimLost`."""
