@@ -49,7 +49,7 @@ async def run_parallel(run: StateRun) -> Outcome:
         branch_input = (
             dataflow.resolve(run, state.parameters, effective) if state.parameters is not ABSENT else effective
         )
-    started = run.emit("ParallelStateStarted")
+    started = _started(run, "ParallelStateStarted")
     jobs = [(str(index), branch, branch_input) for index, branch in enumerate(state.branches)]
     try:
         results = await _run_children(run, jobs, started, limit=0)
@@ -73,7 +73,7 @@ async def run_map(run: StateRun) -> Outcome:
     inputs = [_item_input(run, index, item, effective) for index, item in enumerate(items)]
     if distributed:
         return await _run_distributed(run, processor, inputs, effective)
-    started = run.emit("MapStateStarted", {"length": len(inputs)})
+    started = _started(run, "MapStateStarted", {"length": len(inputs)})
     jobs = [(str(index), processor, value) for index, value in enumerate(inputs)]
     try:
         results = await _run_children(run, jobs, started, limit=limit, iterations=True)
@@ -156,6 +156,16 @@ def _max_concurrency(run: StateRun, effective: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise StatesError("States.Runtime", run.runtime_prefix() + f"The MaxConcurrency value {value} is not valid.")
     return value
+
+
+def _started(run: StateRun, event: str, details: dict[str, Any] | None = None) -> int:
+    """Emit the state's ``*Started`` event once: a resumed execution finds its id in the thread's frame."""
+    marker = run.thread.task
+    if marker and marker.get("started"):
+        return int(marker["started"])
+    event_id = run.emit(event, details)
+    run.thread.task = {"started": event_id}
+    return event_id
 
 
 def _finish(run: StateRun, results: list[Any]) -> Outcome:
@@ -272,27 +282,57 @@ async def _run_distributed(run: StateRun, processor: StateMachine, inputs: list[
     batches = _batches(run, inputs, effective)
     label = raw.get("Label", run.state.name)
     map_run_arn = run.execution.info.execution_arn.replace(":execution:", ":mapRun:", 1) + f"/{label}:{len(batches)}"
-    run.emit("MapStateStarted", {"length": len(batches)})
-    run.emit("MapRunStarted", {"mapRunArn": map_run_arn})
+    marker = run.thread.task
+    if not (marker and marker.get("started")):
+        started = run.emit("MapStateStarted", {"length": len(batches)})
+        run.emit("MapRunStarted", {"mapRunArn": map_run_arn})
+        run.thread.task = {"started": started}
     tolerated_count, tolerated_percent = _tolerance(run, effective)
     limit = _max_concurrency(run, effective) or 1000
     gate = asyncio.Semaphore(limit)
     execution = run.execution
+    parent = run.thread
+    resume = run.resume or {}
     run_thread = _thread_runner(run)
     outputs: list[Any] = [None] * len(batches)
     failures = 0
 
     async def child(index: int, child_input: Any) -> None:
+        """One child workflow (its own history, no outer variables); finished ones are kept in the
+        parent's frame so that a resumed execution does not run them again."""
         nonlocal failures
+        key = str(index)
+        saved = resume.get(key)
+        if saved is not None and "output" in saved:
+            outputs[index] = saved["output"]
+            failures += 1 if saved.get("failed") else 0
+            parent.children[key] = saved
+            return
         async with gate:
             thread = Thread(processor, Scope(), last_event=0, distributed=True, history=History(execution.clock.now))
+            frame = None
+            if saved is not None:
+                thread.scope = Scope(saved.get("variables"))
+                frame = saved
+            parent.live_children[key] = thread
             try:
-                outputs[index] = await run_thread(thread, processor.start_at, child_input, None)
+                start = frame["state"] if frame else processor.start_at
+                outputs[index] = await run_thread(thread, start, frame["input"] if frame else child_input, frame)
+                parent.children[key] = {"output": outputs[index]}
             except StatesError as exc:
                 failures += 1
                 outputs[index] = {"Error": exc.error, "Cause": exc.cause}
+                parent.children[key] = {"output": outputs[index], "failed": True}
+            finally:
+                parent.live_children.pop(key, None)
 
-    await asyncio.gather(*(child(i, value) for i, value in enumerate(batches)))
+    hooks = execution.hooks
+    hooks.waiting_on_children(True)
+    try:
+        await asyncio.gather(*(child(i, value) for i, value in enumerate(batches)))
+    finally:
+        hooks.waiting_on_children(False)
+        parent.children, parent.live_children = {}, {}
     allowed = tolerated_count
     if tolerated_percent is not None and batches:
         allowed = max(allowed, math.floor(len(batches) * tolerated_percent / 100))
