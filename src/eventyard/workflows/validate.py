@@ -215,6 +215,8 @@ def _check_transitions(
     if top and not any(state_is_terminal(state) for state in states.values()):
         report.add(MISSING_END_STATE, "Workflow has no terminal state", None)
         return
+    if not isinstance(start, str):  # a missing StartAt is reported alone (AWS-recorded): nothing is reachable from it
+        return
     reached: set[str] = set()
     pending = [start] if isinstance(start, str) and start in states else []
     while pending:
