@@ -23,7 +23,7 @@ from eventyard.workflows.aliases import AliasOperations
 from eventyard.workflows.catalogue_store import MIGRATIONS
 from eventyard.workflows.machines import StateMachineOperations
 from eventyard.workflows.tagging import TagOperations
-from eventyard.workflows.test_state import TestStateOperations
+from eventyard.workflows.test_state import StateTestOperations
 from eventyard.workflows.versions import VersionOperations
 
 
@@ -33,7 +33,7 @@ class WorkflowService(
     AliasOperations,
     ActivityOperations,
     TagOperations,
-    TestStateOperations,
+    StateTestOperations,
 ):
     """Step Functions in-process: the catalogue and TestState (the execution side joins here)."""
 
