@@ -22,7 +22,7 @@ from typing import Any
 from eventyard.service import RequestContext
 from eventyard.workflows import arns, machine_config
 from eventyard.workflows import catalogue_store as store
-from eventyard.workflows.api_errors import ActivityAlreadyExists, ActivityDoesNotExist, TooManyTags
+from eventyard.workflows.api_errors import ActivityAlreadyExists, ActivityDoesNotExist, TooManyTags, invalid_token
 from eventyard.workflows.paging import make_token, page_size, read_token
 from eventyard.workflows.service_base import MAX_TAGS, WorkflowBase, tag_map
 
@@ -82,7 +82,9 @@ class ActivityOperations(WorkflowBase):
         listing = "activities"
         after = read_token(request, listing)
         size = page_size(request)
-        start = after if isinstance(after, str) else ""
+        if after is not None and not isinstance(after, str):
+            raise invalid_token()
+        start = after or ""
         rows = await self.yard.db.read(
             lambda c: store.activities_page(c, context.account, context.region, start, size + 1)
         )

@@ -35,6 +35,7 @@ from eventyard.workflows.api_errors import (
     MissingRequiredParameter,
     StateMachineAlreadyExists,
     TooManyTags,
+    invalid_token,
     machine_not_found,
 )
 from eventyard.workflows.catalogue import ACTIVE, DELETING, delete_in
@@ -234,7 +235,9 @@ class StateMachineOperations(WorkflowBase):
         listing = "machines"
         after = read_token(request, listing)
         size = page_size(request)
-        start = after if isinstance(after, str) else ""
+        if after is not None and not isinstance(after, str):
+            raise invalid_token()
+        start = after or ""
         rows = await self.yard.db.read(
             lambda c: store.machines_page(c, context.account, context.region, start, size + 1)
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventyard import arn as arns
+from eventyard.errors import ValidationException
 from eventyard.service import RequestContext, Service
 from eventyard.workflows.api_errors import InvalidArn
 from eventyard.workflows.catalogue import Catalogue, ResolvedMachine
@@ -49,8 +50,17 @@ def check_role_arn(text: str) -> str:
 
 
 def tag_map(tags: list[dict[str, Any]] | None) -> dict[str, str]:
-    """A request's tag list as a map in order; a later duplicate key wins, as for TagResource."""
-    return {str(tag.get("key", "")): str(tag.get("value", "")) for tag in tags or []}
+    """A request's tag list as a map in order; a later duplicate key wins, as for TagResource. The
+    model leaves a tag's members optional; a tag without a key is refused as Coral refuses a null."""
+    found: dict[str, str] = {}
+    for index, tag in enumerate(tags or [], start=1):
+        if "key" not in tag:
+            raise ValidationException(
+                f"1 validation error detected: Value null at 'tags.{index}.member.key' failed to satisfy constraint: "
+                "Member must not be null"
+            )
+        found[str(tag["key"])] = str(tag.get("value", ""))
+    return found
 
 
 def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:

@@ -180,7 +180,11 @@ class StateTestOperations(WorkflowBase):
         if "context" in request:
             given_context = check_context(_load(request["context"], "Context object"), state)
         configuration = request.get("stateConfiguration") or {}
-        clock = VirtualClock(start=self.now(), auto_advance=True)
+        # An unmocked Task calls real services: its timeouts run on the yard's own clock. Anything else
+        # runs on a clock that jumps over waits (a Wait state, a mocked task's back-off) at once.
+        clock = (
+            self.yard.clock if state.type == "Task" and mock is None else VirtualClock(self.now(), auto_advance=True)
+        )
         machine_name, execution_name = new_uuid(), new_uuid()
         info = ExecutionInfo(
             execution_arn=f"arn:aws:states:{context.region}:{context.account}:express:{machine_name}:{execution_name}",

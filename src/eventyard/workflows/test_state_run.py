@@ -36,6 +36,7 @@ from eventyard.workflows.test_state_mocks import Mock
 from eventyard.workflows.variables import Scope
 
 THRESHOLD_EXCEEDED = "The specified tolerated failure threshold was exceeded"
+MAX_SECONDS = 99_999_999  # AWS's cap on waits and back-offs
 
 
 @dataclass
@@ -135,6 +136,11 @@ async def run_trial(trial: Trial, tasks: TaskInvoker, clock: Clock) -> TrialResu
     except StatesError as exc:
         _observe(run, recorder, inspection, failed=True)
         result = _handle_error(run, trial, exc, inspection)
+    except (TypeError, ValueError, ArithmeticError, KeyError, IndexError, AttributeError) as exc:
+        # A definition the validator let through but a handler cannot run is the state's failure, not the API's.
+        result = TrialResult(
+            "FAILED", error="States.Runtime", cause=f"The state could not be run: {exc}", inspection=inspection
+        )
     else:
         result = TrialResult("SUCCEEDED", output=outcome.output, next_state=outcome.next, inspection=inspection)
     if thread.scope.values:
@@ -203,14 +209,12 @@ def _map_settings(run: StateRun, trial: Trial, inspection: dict[str, Any]) -> No
             shown = path[1:] if path.startswith("$$") else path
             raise StatesError("States.Runtime", f'Reference path "{shown}" must point to array.')
         inspection["afterItemsPath"] = items
-    inspection["maxConcurrency"] = _setting(run, "MaxConcurrency", effective, 0)
-    for name, key in (("ToleratedFailureCount", "toleratedFailureCount"), ("ToleratedFailurePercentage", None)):
+    inspection["maxConcurrency"] = _number(run, "MaxConcurrency", _setting(run, "MaxConcurrency", effective, 0))
+    for name in ("ToleratedFailureCount", "ToleratedFailurePercentage"):
         if name in raw or f"{name}Path" in raw:
-            value = _setting(run, name, effective, 0)
-            if key is None:
-                inspection["toleratedFailurePercentage"] = float(value)
-            else:
-                inspection[key] = int(value)
+            value = _number(run, name, _setting(run, name, effective, 0))
+            key = name[0].lower() + name[1:]
+            inspection[key] = float(value) if name.endswith("Percentage") else int(value)
 
 
 def _setting(run: StateRun, name: str, effective: Any, default: Any) -> Any:
@@ -223,17 +227,30 @@ def _setting(run: StateRun, name: str, effective: Any, default: Any) -> Any:
     return raw.get(name, default)
 
 
+def _number(run: StateRun, name: str, value: Any) -> float:
+    """A Map setting's number (a path may have produced a numeric string), else States.Runtime."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise StatesError("States.Runtime", run.runtime_prefix() + f"The {name} value {value} is not valid.")
+
+
 def _check_tolerance(run: StateRun, iterations: int, failures: int) -> None:
     """A Map that tolerates some failures fails once more than that many iterations failed."""
     raw = run.state.raw
     keys = ("ToleratedFailureCount", "ToleratedFailureCountPath", "ToleratedFailurePercentage")
     if not any(key in raw for key in (*keys, "ToleratedFailurePercentagePath")):
         return
-    count = int(_setting(run, "ToleratedFailureCount", run.raw_input, 0) or 0)
+    count = int(_number(run, "ToleratedFailureCount", _setting(run, "ToleratedFailureCount", run.raw_input, 0)))
     percentage = _setting(run, "ToleratedFailurePercentage", run.raw_input, None)
     allowed = count
     if percentage is not None and iterations:
-        allowed = max(allowed, math.floor(iterations * float(percentage) / 100))
+        share = _number(run, "ToleratedFailurePercentage", percentage)
+        allowed = max(allowed, math.floor(iterations * share / 100))
     if failures > allowed:
         raise StatesError("States.ExceedToleratedFailureThreshold", THRESHOLD_EXCEEDED)
 
@@ -249,7 +266,11 @@ def _handle_error(run: StateRun, trial: Trial, exc: StatesError, inspection: dic
             details: dict[str, Any] = {"retryIndex": index}
             inspection["errorDetails"] = details
             if trial.retry_count < int(retrier.max_attempts):
-                details["retryBackoffIntervalSeconds"] = int(retry_delay(retrier, trial.retry_count))
+                try:
+                    back_off = min(retry_delay(retrier, trial.retry_count), MAX_SECONDS)
+                except OverflowError:
+                    back_off = MAX_SECONDS
+                details["retryBackoffIntervalSeconds"] = int(back_off)
                 return TrialResult("RETRIABLE", error=error, cause=cause, inspection=inspection)
             break
         for index, catcher in enumerate(state.catch):

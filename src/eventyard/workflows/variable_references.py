@@ -17,7 +17,9 @@ none are left out, and a machine that reads none has no ``variableReferences`` a
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,9 +53,25 @@ _PATH_FIELDS = frozenset(
 )
 
 
-@functools.lru_cache(maxsize=256)
+#: Answers by a digest of the definition, so that a cache of large definitions holds no definition text.
+_ANSWERS: OrderedDict[bytes, dict[str, list[str]]] = OrderedDict()
+_CACHED = 256
+
+
 def variable_references(definition: str) -> dict[str, list[str]]:
     """The ``variableReferences`` of a (valid) definition's text; {} when nothing reads a variable."""
+    key = hashlib.blake2b(definition.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    found = _ANSWERS.get(key)
+    if found is None:
+        found = _ANSWERS[key] = _references(definition)
+        if len(_ANSWERS) > _CACHED:
+            _ANSWERS.popitem(last=False)
+    else:
+        _ANSWERS.move_to_end(key)
+    return {name: list(names) for name, names in found.items()}
+
+
+def _references(definition: str) -> dict[str, list[str]]:
     try:
         machine = orjson.loads(definition)
     except orjson.JSONDecodeError:

@@ -272,6 +272,7 @@ async def test_an_unmocked_task_calls_this_yards_own_queue(yard: eventyard.Yard)
         "Type": "Task",
         "Resource": "arn:aws:states:::sqs:sendMessage",
         "Parameters": {"QueueUrl": url, "MessageBody.$": "$"},
+        "TimeoutSeconds": 5,  # a real call races its timeout on the yard's clock, not on a jumping one
         "End": True,
     }
     answer = await trial(yard, task, roleArn=ROLE, input='{"order": 7}')
