@@ -140,6 +140,21 @@ def _check_configuration(state: State, request: dict[str, Any], mock: Mock) -> N
             raise ValidationException(f"State '{caused_by}' from errorCausedByState not found in the state under test")
 
 
+def _identity(context: RequestContext, role: str | None, state_input: Any, now: float) -> ExecutionInfo:
+    """The throwaway execution a tested state runs in: AWS shows an ``express:`` ARN and random names."""
+    machine, execution = new_uuid(), new_uuid()
+    where = f"arn:aws:states:{context.region}:{context.account}"
+    return ExecutionInfo(
+        execution_arn=f"{where}:express:{machine}:{execution}",
+        name=execution,
+        state_machine_arn=f"{where}:stateMachine:{machine}",
+        state_machine_name=machine,
+        role_arn=role,  # type: ignore[arg-type]  # AWS shows a null RoleArn when none was given
+        start_time=now,
+        input=state_input,
+    )
+
+
 def _answer(result: TrialResult, level: str) -> dict[str, Any]:
     answer: dict[str, Any] = {}
     if result.output is not ABSENT:
@@ -185,17 +200,9 @@ class StateTestOperations(WorkflowBase):
         clock = (
             self.yard.clock if state.type == "Task" and mock is None else VirtualClock(self.now(), auto_advance=True)
         )
-        machine_name, execution_name = new_uuid(), new_uuid()
-        info = ExecutionInfo(
-            execution_arn=f"arn:aws:states:{context.region}:{context.account}:express:{machine_name}:{execution_name}",
-            name=execution_name,
-            state_machine_arn=f"arn:aws:states:{context.region}:{context.account}:stateMachine:{machine_name}",
-            state_machine_name=machine_name,
-            role_arn=role,  # type: ignore[arg-type]  # AWS shows a null RoleArn when none was given
-            start_time=clock.now(),
-            input=state_input,
-        )
-        reader_data = configuration.get("mapItemReaderData")
+        info = _identity(context, role, state_input, clock.now())
+        if configuration.get("mapItemReaderData") is not None:
+            _load(configuration["mapItemReaderData"], "mapItemReaderData")  # what the reader read: JSON, else refused
         trial = Trial(
             state=state,
             input=state_input,
@@ -205,7 +212,6 @@ class StateTestOperations(WorkflowBase):
             mock=mock,
             retry_count=int(configuration.get("retrierRetryCount") or 0),
             map_failures=configuration.get("mapIterationFailureCount"),
-            item_reader_data=_load(reader_data, "mapItemReaderData") if reader_data is not None else None,
         )
         tasks = YardTasks(self.yard.call, set(self.yard.services), context)
         result = await run_trial(trial, tasks, clock)

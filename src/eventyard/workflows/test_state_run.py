@@ -51,7 +51,6 @@ class Trial:
     mock: Mock | None = None
     retry_count: int = 0
     map_failures: int | None = None
-    item_reader_data: Any = None
 
 
 @dataclass
