@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import eventyard
 from tests.workflows.service.helpers import PASS, ROLE, create, definition, fails_with, machine_arn
 
@@ -229,4 +231,24 @@ async def test_describe_shows_the_variables_each_state_reads(yard: eventyard.Yar
     assert described["variableReferences"] == {"Use": ["who"], "J": ["n"]}
     assert "variableReferences" not in await sfn.describe_state_machine(
         stateMachineArn=(await create(sfn, "no"))["stateMachineArn"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("resource", "text"),
+    [
+        ("arn:aws:states:::sns:publish.waitForTaskToken", "'.waitForTaskToken' service integration  at"),
+        ("arn:aws:states:::states:startExecution.sync", "'.sync' service integration at"),
+        ("arn:aws:states:us-east-1:000000000000:activity:a", "Activity ARN at"),
+    ],
+)
+async def test_express_machines_refuse_waiting_tasks_with_aws_texts(
+    yard: eventyard.Yard, resource: str, text: str
+) -> None:
+    waiting = json.dumps({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": resource, "End": True}}})
+    await fails_with(
+        "InvalidDefinition",
+        create(yard.client("stepfunctions"), "express", waiting, type="EXPRESS"),
+        f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does not support {text} "
+        "/States/T/Resource'",
     )
