@@ -249,7 +249,7 @@ async def run_state(
             catcher = choose_catcher(state.catch, exc.error)
             if catcher is None:
                 raise
-            outcome = _caught(run, catcher, exc)
+            outcome = caught_outcome(run, catcher, exc)
             break
         except asyncio.CancelledError:
             if state.type in ABORTABLE_TYPES and not execution.hooks.suspending:
@@ -270,7 +270,7 @@ async def run_state(
     return outcome
 
 
-def _caught(run: StateRun, catcher: Catcher, exc: StatesError) -> Outcome:
+def caught_outcome(run: StateRun, catcher: Catcher, exc: StatesError) -> Outcome:
     """The outcome of a caught error: the error output placed by the catcher, and its Assign."""
     caught = error_output(exc)
     if run.state.jsonata:
