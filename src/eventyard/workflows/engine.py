@@ -105,6 +105,9 @@ class DurableHooks(ExecutionHooks):
 
         return random_hex(256)
 
+    def map_run(self, execution: Execution, map_run_arn: str, status: str, **counts: Any) -> None:
+        self.run.map_runs[map_run_arn] = (status, self.run.clock.now(), counts)
+
     async def sleep_until(self, execution: Execution, moment: float) -> None:
         await self.park(moment)
 
@@ -141,6 +144,7 @@ class DurableRun:
         self.hooks = DurableHooks(self)
         self.attempts: dict[str, store.Attempt] = {}
         self.written = 0  # events of this firing's history already committed
+        self.map_runs: dict[str, tuple[str, float, dict[str, Any]]] = {}  # to record at the next commit
         self.execution: Execution | None = None
         self.row: store.ExecutionRow | None = None
 
@@ -163,7 +167,7 @@ class DurableRun:
             root = Thread(machine, Scope(frame.get("variables")), last_event=frame.get("lastEvent", 0))
             start, value = frame["state"], frame["input"]
         else:
-            root, frame = Thread(machine, Scope(), last_event=row.history_length), None
+            root, frame = Thread(machine, Scope(), last_event=0), None  # AWS: the first state follows event 0
             start, value = machine.start_at, orjson.loads(row.input)
         execution.root = root
         work = asyncio.ensure_future(finish_execution(execution, start, value, frame))
@@ -252,10 +256,21 @@ class DurableRun:
         self.written = len(history.events)
         return fresh, history.last_id
 
+    def _map_runs_job(self) -> Callable[[Any], None]:
+        runs, self.map_runs = self.map_runs, {}
+        arn = self.arn
+
+        def job(c: Any) -> None:
+            for map_run_arn, (status, moment, counts) in runs.items():
+                store.put_map_run(c, map_run_arn, arn, status, moment, counts)
+
+        return job
+
     def _commit_job(self, snapshot: str, effect: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:
         """The progress so far (new events, the snapshot), and ``effect`` in the same transaction."""
         fresh, length = self._new_events()
         arn = self.arn
+        map_runs = self._map_runs_job()
 
         def job(c: Any) -> Any:
             current = store.execution(c, arn, for_update=True)
@@ -263,6 +278,7 @@ class DurableRun:
                 raise ExecutionStopped(arn)
             store.add_events(c, arn, fresh)
             store.save_progress(c, arn, snapshot, length)
+            map_runs(c)
             return effect(c) if effect is not None else None
 
         return job
@@ -279,12 +295,14 @@ class DurableRun:
         fresh, length = self._new_events()
         arn = self.arn
         service = self.engine.service
+        map_runs = self._map_runs_job()
 
         def job(c: Any) -> None:
             current = store.execution(c, arn, for_update=True)
             if current is None or current.status != "RUNNING":
                 return  # stopped meanwhile: what StopExecution wrote stands
             store.add_events(c, arn, fresh)
+            map_runs(c)
             store.finish_execution(c, arn, result.status, output, result.error, result.cause, now, length, redrive)
             service.execution_ended(c, current, result.status, output, result.error, result.cause, now)
             if status_event is not None:

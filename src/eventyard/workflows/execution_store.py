@@ -20,6 +20,9 @@ Tables (one SQL text for SQLite and PostgreSQL)::
                       waiting, started (an activity worker took it), succeeded or failed.
       sfn_attempts_activity (activity_arn, status, created_at): GetActivityTask's oldest waiting task.
       sfn_attempts_execution (execution_arn): an execution's attempts, read when it resumes.
+    sfn_map_runs      one row per Distributed Map run: its status, and in ``settings`` (JSON) its
+                      MaxConcurrency, tolerated failures and item counts.
+      sfn_map_runs_execution (execution_arn, started_at): ListMapRuns of an execution.
 """
 
 from __future__ import annotations
@@ -82,7 +85,15 @@ CREATE TABLE sfn_attempts (
     created_at DOUBLE PRECISION NOT NULL,
     started_at DOUBLE PRECISION);
 CREATE INDEX sfn_attempts_activity ON sfn_attempts (activity_arn, status, created_at);
-CREATE INDEX sfn_attempts_execution ON sfn_attempts (execution_arn)
+CREATE INDEX sfn_attempts_execution ON sfn_attempts (execution_arn);
+CREATE TABLE sfn_map_runs (
+    map_run_arn TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at DOUBLE PRECISION NOT NULL,
+    stopped_at DOUBLE PRECISION,
+    settings TEXT NOT NULL);
+CREATE INDEX sfn_map_runs_execution ON sfn_map_runs (execution_arn, started_at)
 """
 
 MIGRATIONS = [Migration("states.executions", 1, "executions, histories, task attempts", _SCHEMA, _SCHEMA)]
@@ -251,6 +262,13 @@ def list_executions(
     return [ExecutionRow.from_row(row) for row in c.execute(sql, params).fetchall()]
 
 
+def has_running(c: Any, state_machine_arn: str) -> bool:
+    row = c.execute(
+        "SELECT 1 FROM sfn_executions WHERE state_machine_arn = ? AND status = 'RUNNING' LIMIT 1", (state_machine_arn,)
+    ).fetchone()
+    return row is not None
+
+
 def running_without_timer(c: Any) -> list[str]:
     """RUNNING executions (a restart checks each has its timer)."""
     return [str(r[0]) for r in c.execute("SELECT execution_arn FROM sfn_executions WHERE status = 'RUNNING'")]
@@ -352,3 +370,47 @@ def take_activity_task(c: Any, activity_arn: str, worker: str | None, now: float
 
 def forget_attempts(c: Any, tokens: Sequence[str]) -> None:
     c.executemany("DELETE FROM sfn_attempts WHERE token = ?", [(token,) for token in tokens])
+
+
+# --- map runs ---------------------------------------------------------------------------------------
+
+
+def put_map_run(
+    c: Any, map_run_arn: str, execution_arn: str, status: str, now: float, settings: dict[str, Any]
+) -> None:
+    """Record a map run's start or end; an end keeps the start time and the settings UpdateMapRun made."""
+    stopped = now if status != "RUNNING" else None
+    c.execute(
+        "INSERT INTO sfn_map_runs (map_run_arn, execution_arn, status, started_at, stopped_at, settings)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (map_run_arn) DO UPDATE SET status = excluded.status,"
+        " stopped_at = excluded.stopped_at, settings = excluded.settings",
+        (map_run_arn, execution_arn, status, now, stopped, orjson.dumps(settings).decode()),
+    )
+
+
+def map_run(c: Any, map_run_arn: str) -> tuple[str, str, str, float, float | None, dict[str, Any]] | None:
+    row = c.execute(
+        "SELECT map_run_arn, execution_arn, status, started_at, stopped_at, settings FROM sfn_map_runs"
+        " WHERE map_run_arn = ?",
+        (map_run_arn,),
+    ).fetchone()
+    return (row[0], row[1], row[2], float(row[3]), row[4], orjson.loads(row[5])) if row else None
+
+
+def map_runs_of(c: Any, execution_arn: str) -> list[tuple[str, float, float | None]]:
+    rows = c.execute(
+        "SELECT map_run_arn, started_at, stopped_at FROM sfn_map_runs WHERE execution_arn = ? ORDER BY started_at",
+        (execution_arn,),
+    ).fetchall()
+    return [(str(r[0]), float(r[1]), r[2]) for r in rows]
+
+
+def update_map_run(c: Any, map_run_arn: str, changes: dict[str, Any]) -> bool:
+    found = map_run(c, map_run_arn)
+    if found is None:
+        return False
+    settings = {**found[5], **changes}
+    c.execute(
+        "UPDATE sfn_map_runs SET settings = ? WHERE map_run_arn = ?", (orjson.dumps(settings).decode(), map_run_arn)
+    )
+    return True

@@ -11,7 +11,7 @@ import base64
 import dataclasses
 import re
 import uuid
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -21,6 +21,17 @@ from eventyard.kernel import Timer
 from eventyard.service import RequestContext, Service
 from eventyard.staging import CannotStage, StagedCall
 from eventyard.workflows import execution_store as store
+from eventyard.workflows.api_errors import (
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    ExecutionNotRedrivable,
+    InvalidArn,
+    InvalidExecutionInput,
+    InvalidName,
+    StateMachineDeleting,
+    StateMachineTypeNotSupported,
+)
+from eventyard.workflows.catalogue import Catalogue, ResolvedMachine
 from eventyard.workflows.engine import OWNER, ExecutionEngine
 from eventyard.workflows.history import payload
 from eventyard.workflows.mocks import ENVIRONMENT
@@ -33,57 +44,6 @@ _NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
 REDRIVE_WINDOW = 14 * 86_400
 MAX_REDRIVES = 1000
 STATUS_EVENT = "Step Functions Execution Status Change"
-
-
-class ExecutionDoesNotExist(ClientError):
-    code = "ExecutionDoesNotExist"
-
-
-class ExecutionAlreadyExists(ClientError):
-    code = "ExecutionAlreadyExists"
-
-
-class ExecutionNotRedrivable(ClientError):
-    code = "ExecutionNotRedrivable"
-
-
-class InvalidExecutionInput(ClientError):
-    code = "InvalidExecutionInput"
-
-
-class InvalidName(ClientError):
-    code = "InvalidName"
-
-
-class InvalidArn(ClientError):
-    code = "InvalidArn"
-
-
-class InvalidToken(ClientError):
-    code = "InvalidToken"
-
-
-class StateMachineTypeNotSupported(ClientError):
-    code = "StateMachineTypeNotSupported"
-
-
-class ResolvedMachine(Protocol):
-    """What the catalogue answers for a state machine, version or alias ARN."""
-
-    state_machine_arn: str
-    version_arn: str | None
-    alias_arn: str | None
-    name: str
-    definition: str
-    type: str
-    role_arn: str
-    logging_configuration: Any
-    tracing_configuration: Any
-    revision_id: str | None
-
-
-class MachineCatalogue(Protocol):
-    async def resolve(self, context: RequestContext, arn: str) -> ResolvedMachine: ...
 
 
 def execution_arn(machine_arn: str, name: str) -> str:
@@ -109,7 +69,7 @@ def _json_input(text: Any) -> Any:
 
 
 class ExecutionOperations(Service):
-    catalogue: MachineCatalogue
+    catalogue: Catalogue
     engine: ExecutionEngine
     express: ExpressExecutions
 
@@ -166,6 +126,8 @@ class ExecutionOperations(Service):
         parent_token: str | None,
         test_case: str | None = None,
     ) -> StagedCall:
+        if machine.status == "DELETING":
+            raise StateMachineDeleting(f"State machine is being deleted: '{machine.state_machine_arn}'")
         name = request.get("name") or str(uuid.uuid4())
         if not _NAME.match(name):
             raise InvalidName(f"Invalid Name: '{name}'")
@@ -177,7 +139,7 @@ class ExecutionOperations(Service):
             "loggingConfiguration": machine.logging_configuration,
             "tracingConfiguration": machine.tracing_configuration,
             "revisionId": machine.revision_id,
-            "updateDate": getattr(machine, "update_date", None) or now,
+            "updateDate": machine.updated_at or now,
         }
         if test_case is not None:
             details["testCase"] = test_case
@@ -238,7 +200,9 @@ class ExecutionOperations(Service):
         cause: str | None,
         now: float,
     ) -> None:
-        """A parent waiting for this execution (``.sync``) gets its outcome, and its timer fires."""
+        """A parent waiting for this execution (``.sync``) gets its outcome, and its timer fires; a
+        machine deleted meanwhile goes with its last execution."""
+        self.machine_execution_ended(c, row.state_machine_arn)
         if row.parent_token is None:
             return
         parent = store.attempt(c, row.parent_token, for_update=True)
@@ -294,6 +258,7 @@ class ExecutionOperations(Service):
             "outputDetails": {"included": True} if row.output is not None else None,
             "error": row.error,
             "cause": row.cause,
+            "redriveCount": row.redrive_count,
         }
         entry = {
             "Source": "aws.states",
@@ -308,6 +273,9 @@ class ExecutionOperations(Service):
         ended = dataclasses.replace(row, **changes)
         context = RequestContext(account=row.account, region=row.region, endpoint=self.yard.endpoint)
         return await self._status_event(context, ended, status)
+
+    def machine_execution_ended(self, c: Any, state_machine_arn: str) -> None:
+        """Overridden by the service: a DELETING machine goes with its last execution."""
 
     # --- reading ------------------------------------------------------------------------------------
 

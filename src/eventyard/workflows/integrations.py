@@ -29,6 +29,7 @@ from eventyard.models import model_for
 from eventyard.service import RequestContext
 from eventyard.workflows import execution_store as store
 from eventyard.workflows.errors import StatesError
+from eventyard.workflows.retry import heartbeat_timeout, task_timeout
 from eventyard.workflows.runtime import ExecutionTimedOut
 from eventyard.workflows.tasks import Resource, TaskRequest
 
@@ -173,10 +174,10 @@ class ServiceTasks:
             recorded = run.attempts.get(token) if first else await run.refresh(token)
             first = False
             if recorded is not None:
+                if recorded.kind == "activity" and recorded.started_at is not None:
+                    request.started(recorded.worker)  # ActivityStarted, even when the outcome came already
                 if recorded.status in ("succeeded", "failed"):
                     return _outcome(recorded)
-                if recorded.status == "started":
-                    request.started(recorded.worker)
             now = run.clock.now()
             deadlines = []
             if request.timeout_seconds is not None:
@@ -186,7 +187,7 @@ class ServiceTasks:
                 deadlines.append((beat + request.heartbeat_seconds, "States.HeartbeatTimeout"))
             for moment, error in sorted(deadlines):
                 if now >= moment:
-                    raise StatesError(error, "")
+                    raise heartbeat_timeout() if error == "States.HeartbeatTimeout" else task_timeout()
             if execution.deadline is not None and now >= execution.deadline:
                 raise ExecutionTimedOut
             moments = [moment for moment, _ in deadlines]
@@ -340,10 +341,10 @@ class _Call:
 
     @property
     def api_request(self) -> dict[str, Any]:
-        """The request in the API's member names (Step Functions' are camelCase; tasks write PascalCase)."""
-        if self.service != "stepfunctions":
-            return self.request
-        shape = model_for(self.service).operations[self.operation].input_shape
+        """The request in the API's member names (Step Functions' are camelCase; tasks write PascalCase),
+        a JSON value given for a text member sent as JSON text, as Step Functions sends it."""
+        operations = model_for(self.service).operations
+        shape = operations[self.operation].input_shape if self.operation in operations else None
         return _model_names(self.request, shape) if shape is not None else self.request
 
     def task_result(self, result: Any) -> Any:
@@ -400,6 +401,10 @@ def _model_names(value: Any, shape: Any) -> Any:
         return out
     if kind == "list" and isinstance(value, list):
         return [_model_names(item, shape.member) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: _model_names(item, shape.value) for key, item in value.items()}
+    if kind == "string" and isinstance(value, (dict, list)):
+        return orjson.dumps(value).decode()
     return value
 
 

@@ -133,7 +133,7 @@ class Interpreter:
             0,
             {"input": payload(value), "inputDetails": {"truncated": False}, "roleArn": info.role_arn},
         )
-        execution.root = Thread(self.machine, Scope(), last_event=1)
+        execution.root = Thread(self.machine, Scope(), last_event=0)  # AWS: the first state follows event 0
         return await finish_execution(execution, self.machine.start_at, value, None)
 
     async def resume(

@@ -11,7 +11,9 @@ From AWS "Handling errors in Step Functions workflows":
   ``States.Runtime``, which are terminal: no retrier or catcher ever takes them.
 - ``States.TaskFailed`` matches every error except ``States.Timeout`` (and the terminal ones).
 - A task that runs longer than ``TimeoutSeconds`` fails with ``States.Timeout``; one whose worker
-  does not heartbeat within ``HeartbeatSeconds`` fails with ``States.HeartbeatTimeout``.
+  does not heartbeat within ``HeartbeatSeconds`` fails with ``States.HeartbeatTimeout``, a name
+  "only available inside the Catch and Retry fields" (AWS docs): the execution reports it as
+  ``States.Timeout`` (AWS-recorded), and a ``States.Timeout`` retrier or catcher takes it too.
 """
 
 from __future__ import annotations
@@ -36,9 +38,26 @@ def error_matches(names: tuple[str, ...], error: str) -> bool:
     for name in names:
         if name == error or name == "States.ALL":
             return True
-        if name == "States.TaskFailed" and error != "States.Timeout":
+        if name == "States.Timeout" and error == "States.HeartbeatTimeout":
+            return True
+        if name == "States.TaskFailed" and error not in ("States.Timeout", "States.HeartbeatTimeout"):
             return True
     return False
+
+
+def heartbeat_timeout() -> StatesError:
+    """A missed heartbeat: ``States.HeartbeatTimeout`` to Retry and Catch, ``States.Timeout`` as reported."""
+    error = StatesError("States.HeartbeatTimeout", "")
+    error.reported_error = "States.Timeout"  # type: ignore[attr-defined]
+    error.reported_cause = None  # type: ignore[attr-defined]
+    return error
+
+
+def task_timeout() -> StatesError:
+    """TimeoutSeconds ran out: ``States.Timeout``, reported without a cause (AWS-recorded)."""
+    error = StatesError("States.Timeout", "")
+    error.reported_cause = None  # type: ignore[attr-defined]
+    return error
 
 
 def retry_delay(retrier: Retrier, attempt: int, rng: random.Random | None = None) -> float:
@@ -121,9 +140,9 @@ class Deadline:
                 if self.execution_deadline is not None and now >= self.execution_deadline:
                     raise ExecutionTimedOut
                 if self.timeout_at is not None and now >= self.timeout_at:
-                    raise StatesError("States.Timeout", "")
+                    raise task_timeout()
                 if self.heartbeat is not None and now >= self.last_beat + self.heartbeat:
-                    raise StatesError("States.HeartbeatTimeout", "")
+                    raise heartbeat_timeout()
         except BaseException:
             task.cancel()
             raise

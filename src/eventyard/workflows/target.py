@@ -7,6 +7,7 @@ input is the payload (the event, or what the target's Input/InputPath/InputTrans
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from eventyard import arn
@@ -22,21 +23,26 @@ class MachineTarget:
     def __init__(self, service: WorkflowService) -> None:
         self.service = service
 
-    def _request(self, target: dict[str, Any], payload: str) -> tuple[RequestContext, dict[str, Any]]:
+    def _request(
+        self, target: dict[str, Any], payload: str, event: dict[str, Any]
+    ) -> tuple[RequestContext, dict[str, Any]]:
+        """StartExecution of the target; the execution is named for the event (AWS-recorded: the
+        name starts with the event's id)."""
         parts = arn.parse_as(target["Arn"], "states")
         if parts is None:
             raise EventyardError(f"Target {target['Arn']} is not a state machine.", code="ResourceNotFoundException")
         context = RequestContext(account=parts.account, region=parts.region, endpoint=self.service.yard.endpoint)
-        return context, {"stateMachineArn": target["Arn"], "input": payload}
+        name = f"{event.get('id', '')}_{uuid.uuid4()}"[:80]
+        return context, {"stateMachineArn": target["Arn"], "input": payload, "name": name}
 
     async def deliver(self, target: dict[str, Any], payload: str, event: dict[str, Any], rule: dict[str, Any]) -> None:
-        context, request = self._request(target, payload)
+        context, request = self._request(target, payload, event)
         await self.service.yard.call("stepfunctions", "StartExecution", request, context, trusted=True)
 
     async def stage(self, target: dict[str, Any], items: list[tuple[str, dict[str, Any]]]) -> Any:
         calls: list[StagedCall] = []
-        for payload, _ in items:
-            context, request = self._request(target, payload)
+        for payload, event in items:
+            context, request = self._request(target, payload, event)
             try:
                 calls.append(await self.service.stage_start_execution(context, request))
             except EventyardError:  # a missing machine, an express one: delivered (and dead-lettered) later

@@ -1,55 +1,33 @@
-"""The durable engine's suite: a yard on a virtual clock over each store, with a small catalogue."""
+"""The durable engine's suite: a yard on a virtual clock over each store, machines made with CreateStateMachine."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 import eventyard
-from eventyard.service import RequestContext
-from eventyard.workflows.executions import ResolvedMachine
 
 ROLE = "arn:aws:iam::000000000000:role/durable"
 
 
-@dataclass(frozen=True)
-class Machine:
-    state_machine_arn: str
-    name: str
-    definition: str
-    type: str = "STANDARD"
-    role_arn: str = ROLE
-    version_arn: str | None = None
-    alias_arn: str | None = None
-    logging_configuration: Any = None
-    tracing_configuration: Any = None
-    revision_id: str | None = None
+class Machines:
+    """Creates state machines in a yard (``await machines.add(name, definition)`` -> its ARN)."""
+
+    def __init__(self, yard: eventyard.Yard) -> None:
+        self.yard = yard
+
+    async def add(self, name: str, definition: dict[str, Any], kind: str = "STANDARD") -> str:
+        created = await self.yard.client("stepfunctions").create_state_machine(
+            name=name, definition=json.dumps(definition), roleArn=ROLE, type=kind
+        )
+        return str(created["stateMachineArn"])
 
 
-class Catalogue:
-    """Machines by ARN, for the engine's tests (the service's own catalogue is tested beside it)."""
-
-    def __init__(self) -> None:
-        self.machines: dict[str, Machine] = {}
-
-    def add(self, name: str, definition: dict[str, Any], kind: str = "STANDARD") -> str:
-        arn = f"arn:aws:states:us-east-1:000000000000:stateMachine:{name}"
-        self.machines[arn] = Machine(arn, name, json.dumps(definition), kind)
-        return arn
-
-    async def resolve(self, context: RequestContext, arn: str) -> ResolvedMachine:
-        from eventyard.errors import ClientError
-
-        if arn not in self.machines:
-            raise ClientError(f"State Machine Does Not Exist: '{arn}'", code="StateMachineDoesNotExist")
-        return self.machines[arn]
+Catalogue = Machines
 
 
 @pytest.fixture
-def catalogue(yard: eventyard.Yard) -> Catalogue:
-    machines = Catalogue()
-    yard.services["stepfunctions"].catalogue = machines  # type: ignore[attr-defined]
-    return machines
+def catalogue(yard: eventyard.Yard) -> Machines:
+    return Machines(yard)

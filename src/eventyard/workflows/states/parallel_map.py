@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 import orjson
@@ -80,7 +82,8 @@ async def run_map(run: StateRun) -> Outcome:
     except StatesError:
         run.emit("MapStateFailed")
         raise
-    run.emit("MapStateSucceeded")
+    # AWS-recorded: MapStateExited follows the same event MapStateSucceeded follows (the last iteration's)
+    run.history.add("MapStateSucceeded", run.thread.last_event)
     return _finish(run, results)
 
 
@@ -193,6 +196,9 @@ async def _run_children(
     history = run.history
     results: list[Any] = [None] * len(jobs)
     gate = asyncio.Semaphore(limit) if limit else None
+    # AWS-recorded: one iteration at a time, each MapIterationStarted follows the previous
+    # iteration's last state event; at once, each follows MapStateStarted.
+    previous_end = [started]
 
     async def one(position: int, key: str, machine: StateMachine, child_input: Any) -> None:
         saved = resume.get(key)
@@ -211,8 +217,9 @@ async def _run_children(
                 frame = saved
             parent.live_children[key] = child
             if iterations and frame is None:
+                follows = previous_end[0] if limit == 1 else started
                 child.last_event = history.add(
-                    "MapIterationStarted", started, {"name": run.state.name, "index": position}
+                    "MapIterationStarted", follows, {"name": run.state.name, "index": position}
                 )
             start = frame["state"] if frame else machine.start_at
             try:
@@ -228,6 +235,7 @@ async def _run_children(
                     history.add("MapIterationAborted", child.last_event, {"name": run.state.name, "index": position})
                 raise
             if iterations:
+                previous_end[0] = child.last_event
                 child.last_event = history.add(
                     "MapIterationSucceeded", child.last_event, {"name": run.state.name, "index": position}
                 )
@@ -281,14 +289,24 @@ async def _run_distributed(run: StateRun, processor: StateMachine, inputs: list[
     raw = run.state.raw
     batches = _batches(run, inputs, effective)
     label = raw.get("Label", run.state.name)
-    map_run_arn = run.execution.info.execution_arn.replace(":execution:", ":mapRun:", 1) + f"/{label}:{len(batches)}"
+    map_run_arn = _map_run_arn(run, label)
+    tolerated_count, tolerated_percent = _tolerance(run, effective)
+    limit = _max_concurrency(run, effective) or 1000
     marker = run.thread.task
     if not (marker and marker.get("started")):
         started = run.emit("MapStateStarted", {"length": len(batches)})
         run.emit("MapRunStarted", {"mapRunArn": map_run_arn})
         run.thread.task = {"started": started}
-    tolerated_count, tolerated_percent = _tolerance(run, effective)
-    limit = _max_concurrency(run, effective) or 1000
+    report = partial(
+        run.execution.hooks.map_run,
+        run.execution,
+        map_run_arn,
+        max_concurrency=_max_concurrency(run, effective),
+        tolerated_count=tolerated_count,
+        tolerated_percent=tolerated_percent,
+        total=len(batches),
+    )
+    report("RUNNING", succeeded=0, failed=0)
     gate = asyncio.Semaphore(limit)
     execution = run.execution
     parent = run.thread
@@ -338,12 +356,22 @@ async def _run_distributed(run: StateRun, processor: StateMachine, inputs: list[
         allowed = max(allowed, math.floor(len(batches) * tolerated_percent / 100))
     if failures > allowed:
         cause = "The specified tolerated failure threshold was exceeded"
+        report("FAILED", succeeded=len(batches) - failures, failed=failures)
         run.emit("MapRunFailed", {"error": "States.ExceedToleratedFailureThreshold", "cause": cause})
         run.emit("MapStateFailed")
         raise StatesError("States.ExceedToleratedFailureThreshold", cause)
+    report("SUCCEEDED", succeeded=len(batches) - failures, failed=failures)
     run.emit("MapRunSucceeded")
     run.emit("MapStateSucceeded")
     return _finish(run, outputs)
+
+
+def _map_run_arn(run: StateRun, label: str) -> str:
+    """``arn:...:mapRun:<machine>/<label>:<id>``, the same id for the same entry into the state."""
+    info = run.execution.info
+    prefix = info.execution_arn.split(":execution:", 1)[0]
+    seed = f"{info.execution_arn}/{run.state.name}/{run.entered_id}"
+    return f"{prefix}:mapRun:{info.state_machine_name}/{label}:{uuid.uuid5(uuid.NAMESPACE_URL, seed)}"
 
 
 def _thread_runner(run: StateRun) -> Callable[[Thread, str, Any, dict[str, Any] | None], Awaitable[Any]]:
