@@ -1,0 +1,65 @@
+"""Amazon Kinesis Data Streams: :class:`StreamService` joins the operation groups.
+
+Every method takes the request as botocore's model names it (already checked against the model
+by the gateway or the in-process client) and returns the response as boto3 shows it: blobs as
+bytes, timestamps as epoch seconds. Stream ARNs are ``arn:aws:kinesis:{region}:{account}:stream/{name}``.
+
+Background work this service needs is done lazily by the calls themselves (a stream reads as
+ACTIVE once its transition time has passed, reads skip records past retention, puts trim them);
+:meth:`StreamService.trim_expired` is the one piece for the kernel to schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from eventyard.storage.base import Listener
+from eventyard.streams.consumers import Consumers
+from eventyard.streams.lifecycle import Lifecycle
+from eventyard.streams.reading import Reading
+from eventyard.streams.record_store import CHANNEL
+from eventyard.streams.resharding import Resharding
+from eventyard.streams.settings import Settings
+from eventyard.streams.shards import Shards
+from eventyard.streams.store import MIGRATIONS
+from eventyard.streams.subscriptions import Subscriptions
+from eventyard.streams.tagging import Tagging
+from eventyard.streams.writing import Writing
+
+log = logging.getLogger(__name__)
+
+
+class StreamService(Lifecycle, Settings, Tagging, Shards, Resharding, Writing, Subscriptions, Reading, Consumers):
+    """Kinesis Data Streams in-process: the stream, record and consumer operations of botocore's model."""
+
+    name = "kinesis"
+    migrations = MIGRATIONS
+
+    def __init__(self, yard: Any) -> None:
+        super().__init__(yard)
+        self._listener: Listener | None = None
+
+    async def start(self) -> None:
+        try:
+            self._listener = await self.yard.db.listen(CHANNEL, self._woken)
+        except Exception:  # subscriptions still wake for this node's puts, and every second anyway
+            log.warning("kinesis: LISTEN failed; cross-node subscription wake-ups are off", exc_info=True)
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.stop)
+            self._listener = None
+
+    def _woken(self, payload: str) -> None:
+        if payload.isdigit():
+            self.waiters.notify(int(payload))
+
+    async def trim_expired(self, now: float) -> int:
+        """Delete every record past its stream's retention at ``now``; returns how many went.
+
+        Reads never return such records anyway and puts trim the shards they write to; this sweep
+        is for shards nobody writes to any more. The kernel should call it every few minutes.
+        """
+        return await self.records.trim(int(now * 1000))
