@@ -40,8 +40,9 @@ async def make_stream(kinesis: Any, name: str = "clicks", shards: int = 1) -> st
     return arn
 
 
-async def iterator(kinesis: Any, name: str, shard: str = "shardId-000000000000", kind: str = "TRIM_HORIZON",
-                   **extra: Any) -> str:  # fmt: skip
+async def iterator(
+    kinesis: Any, name: str, shard: str = "shardId-000000000000", kind: str = "TRIM_HORIZON", **extra: Any
+) -> str:
     found: str = (await kinesis.get_shard_iterator(StreamName=name, ShardId=shard, ShardIteratorType=kind, **extra))[
         "ShardIterator"
     ]

@@ -61,18 +61,25 @@ async def test_put_records_answers_per_record_in_order(kinesis: Any) -> None:
     await make_stream(kinesis, "clicks", shards=2)
     answer = await kinesis.put_records(
         StreamName="clicks",
-        Records=[{"PartitionKey": "alpha", "Data": b"one"}, {"PartitionKey": "beta", "Data": b"two"},
-                 {"PartitionKey": "user-2", "Data": b"three"}],
-    )  # fmt: skip
+        Records=[
+            {"PartitionKey": "alpha", "Data": b"one"},
+            {"PartitionKey": "beta", "Data": b"two"},
+            {"PartitionKey": "user-2", "Data": b"three"},
+        ],
+    )
     assert answer["FailedRecordCount"] == 0
     assert [r["ShardId"] for r in answer["Records"]] == [
-        "shardId-000000000000", "shardId-000000000001", "shardId-000000000000"
-    ]  # fmt: skip
+        "shardId-000000000000",
+        "shardId-000000000001",
+        "shardId-000000000000",
+    ]
     assert all("ErrorCode" not in r for r in answer["Records"]) and "EncryptionType" not in answer
     records = await read_all(kinesis, "clicks")
     assert [(r["PartitionKey"], r["Data"]) for r in records] == [("alpha", b"one"), ("user-2", b"three")]
-    assert [r["SequenceNumber"] for r in records] == [answer["Records"][0]["SequenceNumber"],
-                                                      answer["Records"][2]["SequenceNumber"]]  # fmt: skip
+    assert [r["SequenceNumber"] for r in records] == [
+        answer["Records"][0]["SequenceNumber"],
+        answer["Records"][2]["SequenceNumber"],
+    ]
 
 
 async def test_records_keep_their_bytes_and_arrival_time(kinesis: Any, clock: VirtualClock) -> None:
@@ -161,8 +168,9 @@ async def test_iterator_arguments_are_checked_with_aws_messages(kinesis: Any) ->
         "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no"
         " timestamp parameter.",
     )
-    error = await fails_with("InvalidArgumentException", iterator(kinesis, "clicks", kind="AT_TIMESTAMP",
-                                                                  Timestamp=1_900_000_000))  # fmt: skip
+    error = await fails_with(
+        "InvalidArgumentException", iterator(kinesis, "clicks", kind="AT_TIMESTAMP", Timestamp=1_900_000_000)
+    )
     assert error.message.startswith(
         "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis:"
         " 1900000000000, currentTimestampInMillis: 1800000000000"

@@ -80,8 +80,8 @@ class Subscriptions(Reading):
                     }
                     if batch.ended:
                         event["ChildShards"] = batch.children
+                    last_event, position = now, batch.position
                     yield {"SubscribeToShardEvent": event}
-                    last_event, position = clock.now(), batch.position
                     if batch.ended:
                         return
                     if batch.millis_behind:  # more is there already: no waiting
