@@ -17,6 +17,11 @@ from tests.harness.server import ServerProcess
 
 CASES = Path(__file__).parent / "cases"
 SERVED = served()
+#: Case files that need what this branch does not have yet: they run, and are expected to fail until
+#: it lands (strict: a pass then reports that the mark is to be removed).
+WAITING = {
+    "streams/enhanced_fan_out": "SubscribeToShard needs the gateway's event-stream framing (another branch)",
+}
 
 
 def _cases() -> list:
@@ -25,7 +30,9 @@ def _cases() -> list:
         if service not in SERVED:
             continue
         for path, case in runner.load_cases([CASES / folder]):
-            found.append(pytest.param(case, id=f"{folder}/{path.stem}::{case['name']}"))
+            waits = WAITING.get(f"{folder}/{path.stem}")
+            marks = [pytest.mark.xfail(strict=True, reason=waits)] if waits else []
+            found.append(pytest.param(case, id=f"{folder}/{path.stem}::{case['name']}", marks=marks))
     return found
 
 

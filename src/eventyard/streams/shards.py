@@ -1,8 +1,9 @@
 """ListShards: a stream's shards, filtered as ShardFilter asks, a page at a time.
 
 A shard closed longer ago than the retention period has expired (its records are gone) and is
-listed no more, as on AWS. A NextToken names the stream itself, so AWS refuses a StreamName beside
-it; tokens expire after 300 seconds.
+listed no more, as on AWS. A NextToken names the stream and the place in it, so AWS refuses a
+StreamName, StreamARN or ExclusiveStartShardId beside it (which breaks boto3's ListShards paginator
+against AWS as against Eventyard: botocore#2009); tokens expire after 300 seconds.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ class Shards(StreamCore):
         token = request.get("NextToken")
         after: int | None = None
         if token is not None:
-            if request.get("StreamName") is not None:
-                raise InvalidArgumentException("NextToken and StreamName cannot be provided together.")
+            for member in ("StreamName", "StreamARN", "ExclusiveStartShardId"):
+                if request.get(member) is not None:
+                    raise InvalidArgumentException(f"NextToken and {member} cannot be provided together.")
             page = decode_token(token, now, expires=True)
             account, region, name = parse_stream_arn(page.stream_arn)
             stream = await self.find(account, region, name)
