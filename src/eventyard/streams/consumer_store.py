@@ -31,15 +31,19 @@ class ConsumerStore:
         self, stream: int, name: str, now: float, settles_at: float, tags: dict[str, str], limit: int
     ) -> tuple[Consumer | None, int]:
         """A new consumer; (None, -1) when the name is taken, (None, n) when the stream has its
-        ``limit`` of n consumers already."""
+        ``limit`` of n consumers (and queues) already."""
 
         def job(connection: Any) -> tuple[Consumer | None, int]:
             if connection.execute(
                 "SELECT 1 FROM kinesis_consumers WHERE stream = ? AND name = ?", (stream, name)
             ).fetchone():
                 return None, -1
-            count = int(
-                connection.execute("SELECT COUNT(*) FROM kinesis_consumers WHERE stream = ?", (stream,)).fetchone()[0]
+            count = int(  # queues count as registered consumers too
+                connection.execute(
+                    "SELECT (SELECT COUNT(*) FROM kinesis_consumers WHERE stream = ?)"
+                    " + (SELECT COUNT(*) FROM kinesis_queues WHERE stream = ?)",
+                    (stream, stream),
+                ).fetchone()[0]
             )
             if count >= limit:
                 return None, count

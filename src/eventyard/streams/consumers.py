@@ -15,7 +15,7 @@ from eventyard.streams.core import StreamCore, consumer_not_found
 from eventyard.streams.errors import InvalidArgumentException, LimitExceededException, ResourceInUseException
 from eventyard.streams.model import Consumer, Stream
 from eventyard.streams.pagination import PageToken, decode_token
-from eventyard.streams.tagging import check_tags
+from eventyard.streams.tags import check_tags
 
 #: Registered consumers per stream (AWS: 20 for provisioned and standard on-demand streams).
 CONSUMER_LIMIT = 20

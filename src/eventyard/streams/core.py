@@ -30,6 +30,7 @@ from eventyard.streams.errors import (
     stream_not_found,
 )
 from eventyard.streams.model import ACTIVE, Consumer, Shard, Stream, shard_id_of, shard_index_of
+from eventyard.streams.queue_store import QueueStore, StreamQueue, queue_arn
 from eventyard.streams.record_store import RecordStore
 from eventyard.streams.store import StreamCatalogue
 from eventyard.streams.throughput import Throughput
@@ -61,6 +62,7 @@ class StreamCore(Service):
         self.catalogue = StreamCatalogue(yard.db)
         self.records = RecordStore(yard.db)
         self.consumers = ConsumerStore(yard.db)
+        self.queues = QueueStore(yard.db)
         self.waiters = ShardWaiters()
         self.transition_seconds = _env_float("EVENTYARD_KINESIS_TRANSITION_SECONDS", 0.0)
         limits = os.environ.get("EVENTYARD_KINESIS_THROUGHPUT_LIMITS", "").lower() in ("1", "true", "yes", "on")
@@ -158,6 +160,15 @@ class StreamCore(Service):
         if stream is None or consumer is None or str(int(consumer.created_at)) != created:
             raise consumer_not_found(consumer_arn)
         return stream, consumer
+
+    # --- finding queues --------------------------------------------------------------------------
+
+    async def queue_by_arn(self, arn: str) -> StreamQueue:
+        resource = arn.rsplit(":", 1)[-1]
+        found = await self.queues.find(resource.removeprefix("queue/")) if resource.startswith("queue/") else None
+        if found is None or queue_arn(found) != arn:
+            raise ResourceNotFoundException(f"Queue {arn} not found.")
+        return found
 
 
 def consumer_not_found(consumer_arn: str) -> ResourceNotFoundException:

@@ -14,7 +14,7 @@ from eventyard.streams.model import ON_DEMAND, PROVISIONED, Stream, shard_index_
 from eventyard.streams.pagination import PageToken, decode_token
 from eventyard.streams.sequence import TAG_BITS
 from eventyard.streams.store import NewShard
-from eventyard.streams.tagging import check_tags
+from eventyard.streams.tags import check_tags
 
 #: A new on-demand stream starts with the capacity of four shards (4 MiB/s of writes), as on AWS.
 ON_DEMAND_SHARDS = 4
@@ -68,6 +68,10 @@ class Lifecycle(StreamCore):
 
     async def delete_stream(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         stream = await self.stream_for(context, request)
+        if await self.queues.count(stream.id):
+            raise ResourceInUseException(
+                f"Stream {stream.name} under account {stream.account} has queues: delete them with DeleteQueue first."
+            )
         if not request.get("EnforceConsumerDeletion") and await self.consumers.count(stream.id):
             raise ResourceInUseException(
                 f"Stream {stream.name} under account {stream.account} has registered consumers:"
@@ -124,6 +128,9 @@ class Lifecycle(StreamCore):
         }
         if stream.key_id:
             summary["KeyId"] = stream.key_id
+        queues = await self.queues.count(stream.id)
+        if queues:
+            summary["QueueCount"] = queues
         if stream.mode == ON_DEMAND:
             summary["RecordDistributionStrategy"] = stream.distribution
             if stream.warm_mibps is not None:

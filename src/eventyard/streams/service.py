@@ -18,12 +18,14 @@ from typing import Any
 from eventyard.storage.base import Listener
 from eventyard.streams.consumers import Consumers
 from eventyard.streams.lifecycle import Lifecycle
+from eventyard.streams.queue_store import MIGRATIONS as QUEUE_MIGRATIONS
 from eventyard.streams.reading import Reading
 from eventyard.streams.record_store import CHANNEL
 from eventyard.streams.resharding import Resharding
 from eventyard.streams.settings import Settings
 from eventyard.streams.shards import Shards
 from eventyard.streams.store import MIGRATIONS
+from eventyard.streams.stream_queues import StreamQueues
 from eventyard.streams.subscriptions import Subscriptions
 from eventyard.streams.tagging import Tagging
 from eventyard.streams.writing import Writing
@@ -31,11 +33,13 @@ from eventyard.streams.writing import Writing
 log = logging.getLogger(__name__)
 
 
-class StreamService(Lifecycle, Settings, Tagging, Shards, Resharding, Writing, Subscriptions, Reading, Consumers):
-    """Kinesis Data Streams in-process: the stream, record and consumer operations of botocore's model."""
+class StreamService(
+    Lifecycle, Settings, Tagging, Shards, Resharding, Writing, Subscriptions, Reading, Consumers, StreamQueues
+):
+    """Kinesis Data Streams in-process: the stream, record, consumer and queue operations of botocore's model."""
 
     name = "kinesis"
-    migrations = MIGRATIONS
+    migrations = (*MIGRATIONS, *QUEUE_MIGRATIONS)
 
     def __init__(self, yard: Any) -> None:
         super().__init__(yard)

@@ -12,7 +12,12 @@ from typing import Any
 
 from eventyard.service import RequestContext
 from eventyard.streams.core import StreamCore
-from eventyard.streams.errors import InvalidArgumentException, retention_too_long, retention_too_short
+from eventyard.streams.errors import (
+    InvalidArgumentException,
+    ResourceInUseException,
+    retention_too_long,
+    retention_too_short,
+)
 from eventyard.streams.model import ALL_METRICS, ON_DEMAND, Stream
 
 MIN_RETENTION_HOURS = 24
@@ -112,6 +117,11 @@ class Settings(StreamCore):
         if mode == stream.mode:
             raise InvalidArgumentException(
                 f"Stream {stream.name} under account {stream.account} is already in {mode} capacity mode."
+            )
+        if mode != ON_DEMAND and await self.queues.count(stream.id):
+            raise ResourceInUseException(
+                f"Stream {stream.name} under account {stream.account} has queues: delete them with DeleteQueue"
+                " before switching it to PROVISIONED mode."
             )
         warm = request.get("WarmThroughputMiBps")
         if warm is not None and mode != ON_DEMAND:
