@@ -16,6 +16,7 @@ Options (read once, when the yard builds the service; tests set the attributes d
 
 from __future__ import annotations
 
+import math
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,17 @@ def _env_float(name: str, default: float) -> float:
 
 def shard_limit(region: str) -> int:
     return 500 if region in _LARGE_REGIONS else 200
+
+
+#: Timestamps are clamped to this many seconds either side of the epoch (far beyond any record).
+_TIMESTAMP_BOUND = 1e12
+
+
+def timestamp_ms(value: float, member: str) -> int:
+    """A request's timestamp as epoch milliseconds (CBOR can carry infinities; no integer column can)."""
+    if not math.isfinite(value):
+        raise InvalidArgumentException(f"{member} is not a valid timestamp.")
+    return round(max(-_TIMESTAMP_BOUND, min(_TIMESTAMP_BOUND, value)) * 1000)
 
 
 class StreamCore(Service):

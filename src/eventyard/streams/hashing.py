@@ -16,9 +16,18 @@ HASH_SPACE = 1 << 128
 MAX_HASH_KEY = HASH_SPACE - 1
 
 
-def partition_hash(partition_key: str) -> int:
-    """The hash key of a partition key: MD5 as a 128-bit big-endian integer."""
-    return int.from_bytes(md5(partition_key.encode("utf-8", "surrogatepass")).digest(), "big")
+def partition_hash(partition_key: str | bytes) -> int:
+    """The hash key of a partition key: the MD5 of its UTF-8 bytes as a 128-bit big-endian integer."""
+    key = partition_key if isinstance(partition_key, bytes) else encode_key(partition_key)
+    return int.from_bytes(md5(key).digest(), "big")
+
+
+def encode_key(partition_key: str) -> bytes:
+    return partition_key.encode("utf-8", "surrogatepass")
+
+
+def decode_key(stored: bytes | memoryview) -> str:
+    return bytes(stored).decode("utf-8", "surrogatepass")
 
 
 def explicit_hash(text: str) -> int:

@@ -22,6 +22,7 @@ _VERSION = 1
 _HEAD = struct.Struct(">BQIQQQ")  # version, shard row, shard index, position, issued (ms), stream tag
 _CHECK = struct.Struct(">I")
 _SALT = b"eventyard-kinesis-iterator"
+_BIGINT = 2**63  # what a database integer holds: a forged iterator must not reach past it
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,6 @@ def decode_iterator(token: str) -> ShardIterator:
         raise invalid_iterator()
     version, shard_row, shard_index, position, issued_ms, stream_tag = _HEAD.unpack(body[: _HEAD.size])
     account, slash, name = body[_HEAD.size :].decode("utf-8", "replace").partition("/")
-    if version != _VERSION or not slash:
+    if version != _VERSION or not slash or max(shard_row, position, issued_ms) >= _BIGINT:
         raise invalid_iterator()
     return ShardIterator(shard_row, shard_index, position, issued_ms, stream_tag, account, name)

@@ -29,6 +29,18 @@ def new_stream_id() -> str:
     return f"{random_hex(80)}-{random_hex(12)}"
 
 
+#: The largest warm throughput a stream may ask for (what the settings column holds).
+MAX_WARM_MIBPS = 2**31 - 1
+
+
+def check_warm_throughput(warm: int | None, mode: str) -> int | None:
+    if warm is not None and mode != ON_DEMAND:
+        raise InvalidArgumentException("WarmThroughputMiBps is only supported for streams in ON_DEMAND mode.")
+    if warm is not None and warm > MAX_WARM_MIBPS:
+        raise InvalidArgumentException(f"WarmThroughputMiBps must be at most {MAX_WARM_MIBPS}.")
+    return warm
+
+
 def monitoring(stream: Stream) -> list[dict[str, Any]]:
     return [{"ShardLevelMetrics": list(stream.metrics)}]
 
@@ -43,9 +55,11 @@ class Lifecycle(StreamCore):
             raise InvalidArgumentException("ShardCount is required for a stream in PROVISIONED mode.")
         if mode == ON_DEMAND and count is not None:
             raise InvalidArgumentException("ShardCount is not supported for a stream in ON_DEMAND mode.")
-        warm = request.get("WarmThroughputMiBps")
-        if warm is not None and mode != ON_DEMAND:
-            raise InvalidArgumentException("WarmThroughputMiBps is only supported for streams in ON_DEMAND mode.")
+        warm = check_warm_throughput(request.get("WarmThroughputMiBps"), mode)
+        limit = shard_limit(context.region)
+        if count is not None and count > limit:  # refused before its ranges are even drawn
+            open_now = (await self.catalogue.counts(context.account, context.region, ON_DEMAND))[0]
+            raise shard_limit_error(context.account, context.region, open_now, limit, count)
         tags = check_tags(request.get("Tags") or {}, "add tags to", name, context.account)
         now = self.now()
         stream = Stream(
@@ -57,7 +71,6 @@ class Lifecycle(StreamCore):
             next_shard=0,
         )  # fmt: skip
         shards = [NewShard(start, end) for start, end in even_ranges(count or ON_DEMAND_SHARDS)]
-        limit = shard_limit(context.region)
         created, current = await self.catalogue.create(stream, shards, now, limit)
         if created is None:
             if current:

@@ -36,6 +36,8 @@ def decode_token(token: str, now: float, *, expires: bool) -> PageToken:
         found = PageToken(str(body["a"]), float(body["t"]), str(body["s"]), float(body["c"]))
     except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         raise InvalidArgumentException(f"Invalid NextToken: {token}")
+    if "\x00" in found.after or "\x00" in found.stream_arn:
+        raise InvalidArgumentException(f"Invalid NextToken: {token}")
     if expires and now - found.issued_at > TOKEN_LIFETIME:
         raise ExpiredNextTokenException(f"The NextToken has expired: it is valid for {TOKEN_LIFETIME:.0f} seconds.")
     return found

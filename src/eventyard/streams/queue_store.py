@@ -32,6 +32,7 @@ from typing import Any
 import orjson
 
 from eventyard.storage.base import Database, Migration
+from eventyard.streams.hashing import decode_key
 from eventyard.streams.store import dumps
 
 _SCHEMA = """
@@ -310,7 +311,7 @@ class QueueStore:
                         int(shard),
                         int(seq),
                         int(record[0]),
-                        record[1],
+                        decode_key(record[1]),
                         bytes(record[2]),
                         int(count) + 1,
                         first if first is not None else now,
@@ -388,5 +389,6 @@ def _take_new(
         "UPDATE kinesis_queue_cursors SET seq = ? WHERE queue = ? AND shard = ?", (int(rows[-1][0]), queue, shard)
     )
     return [
-        Delivery(shard, int(seq), int(arrival), key, bytes(data), 1, now, nonce) for seq, arrival, key, data in rows
+        Delivery(shard, int(seq), int(arrival), decode_key(key), bytes(data), 1, now, nonce)
+        for seq, arrival, key, data in rows
     ]

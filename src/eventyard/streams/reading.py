@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventyard.service import RequestContext
-from eventyard.streams.core import StreamCore
+from eventyard.streams.core import StreamCore, timestamp_ms
 from eventyard.streams.errors import (
     ITERATOR_LIFETIME_MS,
     InvalidArgumentException,
@@ -21,6 +21,7 @@ from eventyard.streams.errors import (
     read_throttled,
     shard_missing,
 )
+from eventyard.streams.hashing import decode_key
 from eventyard.streams.iterators import ShardIterator, decode_iterator
 from eventyard.streams.model import Shard, Stream, shard_id_of
 from eventyard.streams.record_store import ShardRead
@@ -56,7 +57,7 @@ def shape_batch(read: ShardRead, after: int, limit: int, now_ms: int) -> Batch:
             "Data": data if isinstance(data, bytes) else bytes(data),
         }
         if key:
-            record["PartitionKey"] = key
+            record["PartitionKey"] = decode_key(key)
         if read.encryption != "NONE":
             record["EncryptionType"] = read.encryption
         records.append(record)
@@ -113,7 +114,7 @@ class Reading(StreamCore):
                     "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request"
                     " has no timestamp parameter."
                 )
-            wanted, now = round(timestamp * 1000), self.now_ms()
+            wanted, now = timestamp_ms(timestamp, "Timestamp"), self.now_ms()
             if wanted > now:
                 raise InvalidArgumentException(
                     "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis."

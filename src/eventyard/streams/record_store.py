@@ -46,10 +46,10 @@ class ShardClosed(Exception):
 
 @dataclass(slots=True)
 class Batch:
-    """The records of one put bound for one shard: (partition key, data) pairs, in order."""
+    """The records of one put bound for one shard: (partition key as UTF-8, data) pairs, in order."""
 
     shard_row: int
-    records: list[tuple[str, bytes]]
+    records: list[tuple[bytes, bytes]]
 
 
 @dataclass(slots=True)
@@ -72,7 +72,7 @@ class ShardRead:
     encryption: str
     created_at: float
     shard_index: int
-    rows: list[tuple[int, int, str, bytes]] = field(default_factory=list)
+    rows: list[tuple[int, int, bytes, bytes]] = field(default_factory=list)
     #: (index, parent, adjacent parent, start hash, end hash) of the children of a closed shard.
     children: list[tuple[int, int | None, int | None, str, str]] = field(default_factory=list)
 

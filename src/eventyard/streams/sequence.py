@@ -32,6 +32,8 @@ _MASK_64 = (1 << 64) - 1
 TAG_BITS = 52
 _TAG_MASK = (1 << TAG_BITS) - 1
 DIGITS = 56
+#: The largest position a shard can reach (a signed 64-bit column, with room to spare).
+MAX_POSITION = 2**62
 
 
 def shard_base(created_s: int, shard_index: int, stream_tag: int) -> int:
@@ -65,9 +67,12 @@ def parse_sequence(text: str) -> SequenceNumber | None:
     value = int(text)
     if value >> _VERSION_SHIFT != VERSION or (value >> (_CREATED_SHIFT + 32)) & 0xF:
         return None
+    position = (value >> _POSITION_SHIFT) & _MASK_64
+    if position > MAX_POSITION:  # never minted: positions are BIGINT in the database
+        return None
     return SequenceNumber(
         created_s=(value >> _CREATED_SHIFT) & _MASK_32,
         shard_index=(value >> _INDEX_SHIFT) & _MASK_32,
-        position=(value >> _POSITION_SHIFT) & _MASK_64,
+        position=position,
         stream_tag=value & _TAG_MASK,
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from eventyard.storage.base import Listener
 from eventyard.streams.consumers import Consumers
+from eventyard.streams.errors import InvalidArgumentException
 from eventyard.streams.lifecycle import Lifecycle
 from eventyard.streams.queue_store import MIGRATIONS as QUEUE_MIGRATIONS
 from eventyard.streams.reading import Reading
@@ -31,6 +32,21 @@ from eventyard.streams.tagging import Tagging
 from eventyard.streams.writing import Writing
 
 log = logging.getLogger(__name__)
+#: Members whose text may hold anything: partition keys are stored as bytes, Data is bytes already.
+_FREE_TEXT = frozenset({"PartitionKey", "Data"})
+
+
+def _refuse_nul(value: Any, where: str) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidArgumentException(f"{where or 'A member'} must not contain the NUL character.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in _FREE_TEXT:
+                _refuse_nul(item, key)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item, where)
 
 
 class StreamService(
@@ -55,6 +71,21 @@ class StreamService(
         if self._listener is not None:
             await asyncio.to_thread(self._listener.stop)
             self._listener = None
+
+    def operation(self, operation: str) -> Any:
+        """The operation, behind a check that no text of the request holds a NUL character: names,
+        ARNs, tags and policies are kept as database text, which PostgreSQL refuses NUL in (partition
+        keys, which AWS lets hold any Unicode, are stored as bytes and exempt)."""
+        method = super().operation(operation)
+        if method is None:
+            return None
+
+        async def checked(context: Any, request: dict[str, Any]) -> Any:
+            _refuse_nul(request, "")
+            return await method(context, request)
+
+        checked.__name__ = getattr(method, "__name__", operation)
+        return checked
 
     def _woken(self, payload: str) -> None:
         if payload.isdigit():

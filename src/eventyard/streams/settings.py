@@ -18,6 +18,7 @@ from eventyard.streams.errors import (
     retention_too_long,
     retention_too_short,
 )
+from eventyard.streams.lifecycle import check_warm_throughput
 from eventyard.streams.model import ALL_METRICS, ON_DEMAND, Stream
 
 MIN_RETENTION_HOURS = 24
@@ -123,9 +124,7 @@ class Settings(StreamCore):
                 f"Stream {stream.name} under account {stream.account} has queues: delete them with DeleteQueue"
                 " before switching it to PROVISIONED mode."
             )
-        warm = request.get("WarmThroughputMiBps")
-        if warm is not None and mode != ON_DEMAND:
-            raise InvalidArgumentException("WarmThroughputMiBps is only supported for streams in ON_DEMAND mode.")
+        warm = check_warm_throughput(request.get("WarmThroughputMiBps"), mode)
         await self._change(stream, {"mode": mode, "warm_mibps": warm if mode == ON_DEMAND else None})
         return {}
 
@@ -137,7 +136,7 @@ class Settings(StreamCore):
     async def update_stream_warm_throughput(self, context: RequestContext, request: dict[str, Any]) -> Any:
         stream = await self.active_stream(context, request)
         self._require_on_demand(stream, "UpdateStreamWarmThroughput")
-        target = int(request["WarmThroughputMiBps"])
+        target = check_warm_throughput(int(request["WarmThroughputMiBps"]), ON_DEMAND) or 0
         await self._change(stream, {"warm_mibps": target})
         return {
             "StreamARN": stream.arn,

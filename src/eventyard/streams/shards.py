@@ -33,7 +33,9 @@ class Shards(StreamCore):
             stream = await self.find(account, region, name)
             if stream is None or stream.created_at != page.stream_created:
                 raise stream_not_found(name, account)
-            after = int(page.after)
+            after = shard_index_of(f"shardId-{page.after}")
+            if after is None:
+                raise InvalidArgumentException(f"Invalid NextToken: {token}")
         else:
             if request.get("StreamName") is None and request.get("StreamARN") is None:
                 raise InvalidArgumentException("Either NextToken or StreamName should be provided.")

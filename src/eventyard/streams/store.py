@@ -17,7 +17,9 @@ differ per dialect)::
                       along the shard. Deleting a stream cascades to its shards.
     kinesis_records   one row per record: (shard, seq) is the clustered primary key (WITHOUT ROWID
                       on SQLite), so reading a shard from a position is one range scan. ``arrival``
-                      is ApproximateArrivalTimestamp in epoch ms (AWS's precision). No foreign key:
+                      is ApproximateArrivalTimestamp in epoch ms (AWS's precision); the partition
+                      key is kept as its UTF-8 bytes (any Unicode text, NUL included, which
+                      PostgreSQL's text refuses). No foreign key:
                       a put checks its shard through the ``last_seq`` update anyway, and the rows
                       go with their stream in DeleteStream's transaction.
     kinesis_consumers enhanced fan-out consumers, unique per (stream, name); status as for streams.
@@ -80,7 +82,7 @@ CREATE TABLE kinesis_records (
     shard BIGINT NOT NULL,
     seq BIGINT NOT NULL,
     arrival BIGINT NOT NULL,
-    partition_key TEXT NOT NULL,
+    partition_key {BLOB} NOT NULL,
     data {BLOB} NOT NULL,
     PRIMARY KEY (shard, seq)
 ){NO_ROWID};

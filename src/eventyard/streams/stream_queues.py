@@ -20,7 +20,7 @@ from typing import Any
 from eventyard.errors import ValidationException
 from eventyard.ids import random_hex
 from eventyard.service import RequestContext
-from eventyard.streams.core import StreamCore, parse_stream_arn
+from eventyard.streams.core import StreamCore, parse_stream_arn, timestamp_ms
 from eventyard.streams.errors import (
     InvalidArgumentException,
     LimitExceededException,
@@ -52,6 +52,8 @@ def _read_handle(text: str) -> Handle | None:
     if len(raw) <= _HANDLE.size:
         return None
     queue, shard, seq = _HANDLE.unpack(raw[: _HANDLE.size])
+    if max(queue, shard, seq) >= 2**63:  # not one we issued: no database integer is that large
+        return None
     return Handle(queue, shard, seq, raw[_HANDLE.size :].decode("ascii", "replace"))
 
 
@@ -93,15 +95,16 @@ class StreamQueues(StreamCore):
         attributes = request.get("QueueAttributes") or {}
         now = self.now()
         horizon = max(stream.created_at, now - stream.retention_seconds())
+        stamp_ms = timestamp_ms(float(stamp), "Timestamp") if stamp is not None else 0
         cursors = {}
         for shard in stream.live_shards(now):
             if kind == "LATEST":
                 cursors[shard.row_id] = await self.records.last_position(shard.row_id) or 0
             elif kind == "AT_TIMESTAMP":
-                cursors[shard.row_id] = await self.records.position_at(shard.row_id, round(float(stamp or 0) * 1000))
+                cursors[shard.row_id] = await self.records.position_at(shard.row_id, stamp_ms)
             else:
                 cursors[shard.row_id] = 0
-        effective = {"LATEST": now, "TRIM_HORIZON": horizon}.get(kind, max(float(stamp or 0), horizon))
+        effective = {"LATEST": now, "TRIM_HORIZON": horizon}.get(kind, max(stamp_ms / 1000, horizon))
         queue = StreamQueue(
             id=0,
             account=context.account,

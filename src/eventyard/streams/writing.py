@@ -24,7 +24,7 @@ from eventyard.streams.errors import (
     stream_not_found,
     write_throttled,
 )
-from eventyard.streams.hashing import explicit_hash, partition_hash
+from eventyard.streams.hashing import encode_key, explicit_hash, partition_hash
 from eventyard.streams.model import PROVISIONED, Shard, Stream
 from eventyard.streams.record_store import Batch, ShardClosed
 from eventyard.streams.sequence import parse_sequence
@@ -42,7 +42,7 @@ class Entry:
     """One record to put: where its hash key routes it, and what it holds."""
 
     hash_key: int
-    partition_key: str
+    partition_key: bytes  # UTF-8, as stored
     data: bytes
 
 
@@ -72,7 +72,7 @@ class Writing(StreamCore):
         stream = await self._writable(context, request)
         given = request["Records"]
         entries = [self._entry(stream, record, f"records.{i + 1}.member.") for i, record in enumerate(given)]
-        total = sum(len(e.data) + len(e.partition_key.encode("utf-8", "surrogatepass")) for e in entries)
+        total = sum(len(e.data) + len(e.partition_key) for e in entries)
         if total > MAX_REQUEST_BYTES:
             raise InvalidArgumentException(
                 f"Records size exceeds 5 MB limit: the records of this request hold {total} bytes."
@@ -106,11 +106,12 @@ class Writing(StreamCore):
             raise coral_length(f"{where}data", len(data), limit)
         key = record.get("PartitionKey")
         if stream.distribution == "AUTO":
-            return Entry(_spread.getrandbits(128), key or "", data)
+            return Entry(_spread.getrandbits(128), encode_key(key or ""), data)
         if key is None:
             raise coral_missing(f"{where}partitionKey")
+        stored = encode_key(key)
         explicit = record.get("ExplicitHashKey")
-        return Entry(explicit_hash(explicit) if explicit is not None else partition_hash(key), key, data)
+        return Entry(explicit_hash(explicit) if explicit is not None else partition_hash(stored), stored, data)
 
     async def _put(
         self, context: RequestContext, request: dict[str, Any], stream: Stream, entries: list[Entry]
@@ -140,7 +141,7 @@ class Writing(StreamCore):
             return {}
         refused = {}
         for position, (shard, entry) in enumerate(zip(shards, entries, strict=True)):
-            size = len(entry.data) + len(entry.partition_key.encode("utf-8", "surrogatepass"))
+            size = len(entry.data) + len(entry.partition_key)
             if not self.throughput.admit_write(shard.row_id, size):
                 refused[position] = write_throttled(shard.shard_id, stream.name, stream.account)
         return refused
