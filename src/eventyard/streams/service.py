@@ -32,8 +32,9 @@ from eventyard.streams.tagging import Tagging
 from eventyard.streams.writing import Writing
 
 log = logging.getLogger(__name__)
-#: Members whose text may hold anything: partition keys are stored as bytes, Data is bytes already.
-_FREE_TEXT = frozenset({"PartitionKey", "Data"})
+#: Members whose text may hold anything: partition keys are stored as bytes, Data is bytes already,
+#: and PutRecords' Records hold only those and ExplicitHashKey (digits, by the model's pattern).
+_FREE_TEXT = frozenset({"PartitionKey", "Data", "Records"})
 
 
 def _refuse_nul(value: Any, where: str) -> None:
