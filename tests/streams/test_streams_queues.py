@@ -209,12 +209,18 @@ async def test_a_waiting_receive_is_woken_by_a_put(kinesis: Any, service: Any) -
     assert [r["Data"] for r in got["QueueRecords"]] == [b"wake"]
 
 
-async def test_expired_records_are_no_longer_delivered(kinesis: Any, clock: VirtualClock) -> None:
+async def test_expired_records_are_no_longer_delivered(kinesis: Any, service: Any, clock: VirtualClock) -> None:
     stream = await on_demand(kinesis)
     queue = await make_queue(kinesis, stream)
     await put(kinesis, b"stale")
     await receive(kinesis, queue, clock)
     clock.advance(24 * 3600)
+    assert await service.trim_expired(clock.now()) == 1  # and the queue's lease on it goes too
+
+    def leases(connection: Any) -> int:
+        return int(connection.execute("SELECT COUNT(*) FROM kinesis_queue_records").fetchone()[0])
+
+    assert await service.yard.db.read(leases) == 0
     assert await receive(kinesis, queue, clock) == []
 
 

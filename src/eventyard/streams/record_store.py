@@ -156,13 +156,19 @@ class RecordStore:
         return await self.db.read(job)
 
     async def trim(self, now_ms: int) -> int:
-        """Delete every record past its stream's retention at ``now_ms``; returns how many."""
+        """Delete every record past its stream's retention at ``now_ms``, and the delivery state stream
+        queues kept for them; returns how many records went."""
 
         def job(connection: Any) -> int:
             shards = connection.execute(
                 "SELECT sh.id, st.retention_hours FROM kinesis_shards sh JOIN kinesis_streams st ON st.id = sh.stream"
             ).fetchall()
-            return sum(_trim_shard(connection, int(row), now_ms - int(hours) * 3_600_000) for row, hours in shards)
+            trimmed = sum(_trim_shard(connection, int(row), now_ms - int(hours) * 3_600_000) for row, hours in shards)
+            connection.execute(  # stream queues forget the records that are gone (see queue_store.py)
+                "DELETE FROM kinesis_queue_records WHERE NOT EXISTS (SELECT 1 FROM kinesis_records r"
+                " WHERE r.shard = kinesis_queue_records.shard AND r.seq = kinesis_queue_records.seq)"
+            )
+            return trimmed
 
         return await self.db.write(job)
 
