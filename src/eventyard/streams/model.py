@@ -57,7 +57,7 @@ class Shard:
     last_seq: int
     stream_tag: int
 
-    @property
+    @cached_property
     def shard_id(self) -> str:
         return shard_id_of(self.index)
 
