@@ -43,14 +43,11 @@ class Batch:
     children: list[dict[str, Any]]
 
 
-def shape_batch(read: ShardRead, after: int, limit: int, now_ms: int) -> Batch:
+def shape_batch(read: ShardRead, after: int, now_ms: int) -> Batch:
     base = shard_base(int(read.created_at), read.shard_index, read.stream_tag)
     records: list[dict[str, Any]] = []
-    size = 0
     position = after
-    for seq, arrival, key, data in read.rows[:limit]:
-        if records and size + len(data) > MAX_BYTES:
-            break
+    for seq, arrival, key, data in read.rows:
         record: dict[str, Any] = {
             "SequenceNumber": format_sequence(base, seq),
             "ApproximateArrivalTimestamp": arrival / 1000,
@@ -61,11 +58,10 @@ def shape_batch(read: ShardRead, after: int, limit: int, now_ms: int) -> Batch:
         if read.encryption != "NONE":
             record["EncryptionType"] = read.encryption
         records.append(record)
-        size += len(data)
         position = seq
-    unread = read.rows[len(records) :]
-    behind = max(0, now_ms - unread[0][1]) if unread else 0
-    ended = read.closed and not unread and position >= read.last_seq
+    unread = read.unread_arrival
+    behind = max(0, now_ms - unread) if unread is not None else 0
+    ended = read.closed and unread is None and position >= read.last_seq
     children = []
     if ended:
         for index, parent, adjacent, start, end in read.children:
@@ -145,12 +141,12 @@ class Reading(StreamCore):
         if not self.throughput.admit_read(iterator.shard_row):
             raise read_throttled(iterator.shard_id, iterator.stream_name, iterator.account)
         limit = int(request.get("Limit") or DEFAULT_LIMIT)
-        read = await self.records.read(iterator.shard_row, iterator.position, now_ms, limit + 1)
+        read = await self.records.read(iterator.shard_row, iterator.position, now_ms, limit, MAX_BYTES)
         if read is None or read.stream_tag != iterator.stream_tag or read.shard_index != iterator.shard_index:
             raise shard_missing(iterator.shard_id, iterator.stream_name, iterator.account)
         if request.get("DryRun"):
             raise dry_run()
-        batch = shape_batch(read, iterator.position, limit, now_ms)
+        batch = shape_batch(read, iterator.position, now_ms)
         self.throughput.charge_read(iterator.shard_row, sum(len(r["Data"]) for r in batch.records))
         answer: dict[str, Any] = {"Records": batch.records, "MillisBehindLatest": batch.millis_behind}
         if batch.ended:

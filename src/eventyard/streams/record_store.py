@@ -26,9 +26,18 @@ _READ = (
     "SELECT seq, arrival, partition_key, data FROM kinesis_records"
     " WHERE shard = ? AND seq > ? AND arrival > ? ORDER BY seq LIMIT ?"
 )
+_SIZES = (
+    "SELECT seq, arrival, length(data) FROM kinesis_records"
+    " WHERE shard = ? AND seq > ? AND arrival > ? ORDER BY seq LIMIT ?"
+)
+_READ_UP_TO = (
+    "SELECT seq, arrival, partition_key, data FROM kinesis_records"
+    " WHERE shard = ? AND seq > ? AND seq <= ? AND arrival > ? ORDER BY seq"
+)
 _SHARD_STATE = (
     "SELECT sh.closed_at, sh.last_seq, sh.last_arrival, st.tag, st.retention_hours, st.encryption, sh.created_at,"
-    " sh.shard_index, sh.stream FROM kinesis_shards sh JOIN kinesis_streams st ON st.id = sh.stream WHERE sh.id = ?"
+    " sh.shard_index, sh.stream, st.max_record_kib"
+    " FROM kinesis_shards sh JOIN kinesis_streams st ON st.id = sh.stream WHERE sh.id = ?"
 )
 _CHILDREN = (
     "SELECT shard_index, parent, adjacent_parent, start_hash, end_hash FROM kinesis_shards"
@@ -62,7 +71,8 @@ class Stored:
 
 @dataclass
 class ShardRead:
-    """One GetRecords' worth of a shard: its state and the rows after the position asked for."""
+    """One GetRecords' worth of a shard: its state, the rows after the position asked for (within the
+    count and size asked for), and when the first record left unread arrived (None: nothing left)."""
 
     closed: bool
     last_seq: int
@@ -73,6 +83,7 @@ class ShardRead:
     created_at: float
     shard_index: int
     rows: list[tuple[int, int, bytes, bytes]] = field(default_factory=list)
+    unread_arrival: int | None = None
     #: (index, parent, adjacent parent, start hash, end hash) of the children of a closed shard.
     children: list[tuple[int, int | None, int | None, str, str]] = field(default_factory=list)
 
@@ -108,22 +119,24 @@ class RecordStore:
 
         return await self.db.write(job)
 
-    async def read(self, shard_row: int, after: int, now_ms: int, limit: int) -> ShardRead | None:
-        """Up to ``limit`` records after position ``after`` younger than the retention period at ``now_ms``,
-        with the shard's state; None when the shard (or its stream) is gone."""
+    async def read(self, shard_row: int, after: int, now_ms: int, limit: int, max_bytes: int) -> ShardRead | None:
+        """Up to ``limit`` records after position ``after`` younger than the retention period at ``now_ms``
+        and, past the first, no more than ``max_bytes`` of data, with the shard's state; None when the
+        shard (or its stream) is gone. When ``limit`` records of the stream's largest size could pass
+        ``max_bytes``, their sizes are read first, so no more data than is returned is ever loaded."""
 
         def job(connection: Any) -> ShardRead | None:
             state = connection.execute(_SHARD_STATE, (shard_row,)).fetchone()
             if state is None:
                 return None
-            closed_at, last_seq, last_arrival, tag, retention_hours, encryption, created_at, index, stream = state
+            closed_at, last_seq, last_arrival, tag, retention_hours, encryption, created_at, index, stream, kib = state
             cutoff = now_ms - int(retention_hours) * 3_600_000
             read = ShardRead(
                 closed_at is not None, int(last_seq), int(last_arrival), int(tag), int(retention_hours), encryption,
                 created_at, int(index),
             )  # fmt: skip
             if after < read.last_seq:
-                read.rows = connection.execute(_READ, (shard_row, after, cutoff, limit)).fetchall()
+                _read_rows(connection, read, shard_row, after, cutoff, limit, max_bytes, int(kib) * 1024)
             if read.closed:
                 read.children = connection.execute(_CHILDREN, (stream, index, index)).fetchall()
             return read
@@ -171,6 +184,26 @@ class RecordStore:
             return trimmed
 
         return await self.db.write(job)
+
+
+def _read_rows(
+    connection: Any, read: ShardRead, shard_row: int, after: int, cutoff: int, limit: int, max_bytes: int,
+    largest: int,
+) -> None:  # fmt: skip
+    if limit * largest <= max_bytes:  # cannot pass the size: one query (and one row more, to see what is left)
+        rows = connection.execute(_READ, (shard_row, after, cutoff, limit + 1)).fetchall()
+        read.rows = rows[:limit]
+        read.unread_arrival = int(rows[limit][1]) if len(rows) > limit else None
+        return
+    sizes = connection.execute(_SIZES, (shard_row, after, cutoff, limit + 1)).fetchall()
+    taken, total = 0, 0
+    for _, _, size in sizes[:limit]:
+        if taken and total + int(size) > max_bytes:
+            break
+        taken, total = taken + 1, total + int(size)
+    if taken:
+        read.rows = connection.execute(_READ_UP_TO, (shard_row, after, sizes[taken - 1][0], cutoff)).fetchall()
+    read.unread_arrival = int(sizes[taken][1]) if len(sizes) > taken else None
 
 
 def _trim_shard(connection: Any, shard_row: int, cutoff_ms: int) -> int:

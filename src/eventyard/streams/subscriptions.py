@@ -23,7 +23,7 @@ from eventyard.service import RequestContext
 from eventyard.streams.core import consumer_not_found
 from eventyard.streams.errors import InvalidArgumentException, ResourceInUseException, dry_run, shard_missing
 from eventyard.streams.model import ACTIVE, Consumer, Shard, Stream
-from eventyard.streams.reading import Reading, shape_batch
+from eventyard.streams.reading import MAX_BYTES, Reading, shape_batch
 from eventyard.streams.waiters import wait_or_timeout
 
 SUBSCRIPTION_SECONDS = 300.0
@@ -67,10 +67,10 @@ class Subscriptions(Reading):
             woken = self.waiters.arm(shard.row_id)  # before the read: a put committing meanwhile still wakes us
             try:
                 now_ms = self.now_ms()
-                read = await self.records.read(shard.row_id, position, now_ms, EVENT_RECORDS + 1)
+                read = await self.records.read(shard.row_id, position, now_ms, EVENT_RECORDS, MAX_BYTES)
                 if read is None or read.stream_tag != stream.tag:
                     raise shard_missing(shard.shard_id, stream.name, stream.account)
-                batch = shape_batch(read, position, EVENT_RECORDS, now_ms)
+                batch = shape_batch(read, position, now_ms)
                 now = clock.now()
                 if batch.records or batch.ended or last_event is None or now - last_event >= QUIET_SECONDS:
                     event: dict[str, Any] = {
