@@ -165,6 +165,8 @@ class Handle:
     shard: int
     seq: int
     receipt: str
+    #: For a visibility change: the new timeout, in seconds from now.
+    timeout: int = 0
 
 
 class QueueStore:
@@ -341,16 +343,18 @@ class QueueStore:
 
         return await self.db.write(job)
 
-    async def settle(
-        self, handles: list[Handle], now: float, action: str, *, dead: bool, timeout: int = 0
-    ) -> list[bool]:
+    async def settle(self, handles: list[Handle | None], now: float, action: str, *, dead: bool) -> list[bool]:
         """Per handle, whether ``action`` applied: ``ack`` (forget the record), ``visibility`` (lease
-        it for ``timeout`` more seconds from now; only while in flight) or ``restore`` (a dead letter
-        goes back to the live records with its receive count reset). Only the latest receipt counts."""
+        it for the handle's timeout from now; only while in flight) or ``restore`` (a dead letter
+        goes back to the live records with its receive count reset). Only the latest receipt of a
+        record counts; a None handle (not one of this queue's) applies to nothing."""
 
         def job(connection: Any) -> list[bool]:
             done = []
             for handle in handles:
+                if handle is None:
+                    done.append(False)
+                    continue
                 key = (handle.queue, handle.shard, handle.seq, handle.receipt, int(dead))
                 where = "WHERE queue = ? AND shard = ? AND seq = ? AND receipt = ? AND dead = ?"
                 if action == "ack":
@@ -358,7 +362,7 @@ class QueueStore:
                 elif action == "visibility":
                     cursor = connection.execute(
                         f"UPDATE kinesis_queue_records SET visible_at = ? {where} AND visible_at > ?",
-                        (now + timeout, *key, now),
+                        (now + handle.timeout, *key, now),
                     )
                 else:
                     cursor = connection.execute(

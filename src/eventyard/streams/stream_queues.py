@@ -44,7 +44,7 @@ def _handle(delivery: Delivery, queue: int) -> str:
     return base64.b64encode(_HANDLE.pack(queue, delivery.shard, delivery.seq) + delivery.receipt.encode()).decode()
 
 
-def _read_handle(text: str) -> Handle | None:
+def _read_handle(text: str, timeout: int = 0) -> Handle | None:
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -54,7 +54,7 @@ def _read_handle(text: str) -> Handle | None:
     queue, shard, seq = _HANDLE.unpack(raw[: _HANDLE.size])
     if max(queue, shard, seq) >= 2**63:  # not one we issued: no database integer is that large
         return None
-    return Handle(queue, shard, seq, raw[_HANDLE.size :].decode("ascii", "replace"))
+    return Handle(queue, shard, seq, raw[_HANDLE.size :].decode("ascii", "replace"), timeout)
 
 
 def _dead_letter_config(attributes: dict[str, Any], current: int | None) -> int | None:
@@ -287,19 +287,12 @@ class StreamQueues(StreamCore):
     async def _settle(self, request: dict[str, Any], action: str, *, dead: bool) -> dict[str, Any]:
         queue = await self.queue_by_arn(request["QueueARN"])
         entries = request["Entries"]
-        readable = [(entry, _read_handle(entry["ReceiptHandle"])) for entry in entries]
-        now = self.now()
-        by_timeout: dict[int, list[Handle]] = {}
-        for entry, handle in readable:
-            if handle is not None and handle.queue == queue.id:
-                by_timeout.setdefault(int(entry.get("VisibilityTimeoutSeconds", 0)), []).append(handle)
-        applied: dict[int, bool] = {}
-        for timeout, group in by_timeout.items():
-            results = await self.queues.settle(group, now, action, dead=dead, timeout=timeout)
-            applied.update({id(h): ok for h, ok in zip(group, results, strict=True)})
+        handles = [_read_handle(e["ReceiptHandle"], int(e.get("VisibilityTimeoutSeconds", 0))) for e in entries]
+        handles = [h if h is not None and h.queue == queue.id else None for h in handles]
+        done = await self.queues.settle(handles, self.now(), action, dead=dead)
         successful, failed = [], []
-        for entry, handle in readable:
-            if handle is not None and applied.get(id(handle)):
+        for entry, applied in zip(entries, done, strict=True):
+            if applied:
                 successful.append({"ReceiptHandle": entry["ReceiptHandle"]})
             else:
                 failed.append(
@@ -309,9 +302,13 @@ class StreamQueues(StreamCore):
                         "ErrorMessage": "The receipt handle is not valid for this queue, or no longer current.",
                     }
                 )
-        if action == "visibility" or action == "restore":
-            for row in {h.shard for h in by_timeout.get(0, [])}:
-                self.waiters.notify(row)  # a record made visible now wakes the receives waiting for it
+        for handle, applied in zip(handles, done, strict=True):
+            if (
+                applied
+                and handle is not None
+                and (action == "restore" or (action == "visibility" and not handle.timeout))
+            ):
+                self.waiters.notify(handle.shard)  # visible now: wake the receives waiting for a record
         return {"Successful": successful, "Failed": failed}
 
 
