@@ -1,8 +1,8 @@
 """What every part of the stream service shares: the stores, the clock, options, and finding streams.
 
 The operations are split by concept (streams, settings, tags, shards, writing, reading, consumers,
-subscriptions); each is a mixin over this core, and :class:`~eventyard.streams.service.StreamService`
-joins them.
+subscriptions, stream queues); each is a mixin over this core, and
+:class:`~eventyard.streams.service.StreamService` joins them.
 
 Options (read once, when the yard builds the service; tests set the attributes directly):
 
