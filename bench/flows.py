@@ -4,6 +4,7 @@ process, speaking raw HTTP/1.1 keep-alive with prepared headers, so the server i
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -16,12 +17,15 @@ from bench.load import AUTHORIZATION, LoadResult
 class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
         self.reader, self.writer, self.host = reader, writer, host
+        self.state: dict[str, Any] = {}  # what a flow keeps between its steps on this lane
 
-    async def call(self, target: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    async def call(
+        self, target: str, payload: dict[str, Any], content_type: str = "application/x-amz-json-1.0"
+    ) -> tuple[int, dict[str, Any]]:
         body = json.dumps(payload).encode()
         head = (
             f"POST / HTTP/1.1\r\nHost: {self.host}\r\nX-Amz-Target: {target}\r\n"
-            f"Content-Type: application/x-amz-json-1.0\r\nContent-Length: {len(body)}\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
             f"Authorization: {AUTHORIZATION}\r\n\r\n"
         )
         self.writer.write(head.encode() + body)
@@ -107,4 +111,32 @@ async def produce_consume(connection: Connection, args: dict[str, Any]) -> int:
     return await receive_delete(connection, args)
 
 
-FLOWS: dict[str, Any] = {"receive_delete": receive_delete, "produce_consume": produce_consume}
+async def read_shard(connection: Connection, args: dict[str, Any]) -> int:
+    """GetRecords along a shard from its trim horizon (a lane picks its shard; at the end it starts
+    over): records read."""
+    kinesis = "application/x-amz-json-1.1"
+    position = connection.state.get("iterator")
+    if position is None:
+        if "lane" not in connection.state:  # lanes take the shards in turn
+            connection.state["lane"] = next(args.setdefault("lane_numbers", itertools.count()))
+        shard = args["shards"][connection.state["lane"] % len(args["shards"])]
+        request = {"StreamName": args["stream"], "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}
+        status, got = await connection.call("Kinesis_20131202.GetShardIterator", request, kinesis)
+        if status != 200:
+            raise RuntimeError(got)
+        position = got["ShardIterator"]
+    status, got = await connection.call(
+        "Kinesis_20131202.GetRecords", {"ShardIterator": position, "Limit": args["limit"]}, kinesis
+    )
+    if status != 200:
+        raise RuntimeError(got)
+    records = got.get("Records", [])
+    connection.state["iterator"] = got.get("NextShardIterator") if records else None
+    return len(records)
+
+
+FLOWS: dict[str, Any] = {
+    "receive_delete": receive_delete,
+    "produce_consume": produce_consume,
+    "read_shard": read_shard,
+}

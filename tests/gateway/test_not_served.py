@@ -40,7 +40,7 @@ async def gateway() -> AsyncIterator[Gateway]:
         ("ec2", "ec2", "DescribeInstances", {}),
         ("lambda", "rest-json", "ListFunctions", {}),
         ("sns", "query", "ListTopics", {}),
-        ("kinesis", "json", "ListStreams", {}),  # routed (in SERVICES), its module not there yet
+        ("cloudformation", "query", "ListStacks", {}),
     ],
 )
 async def test_botocore_reads_a_clear_error_naming_the_service(gateway, service, protocol, name, params) -> None:

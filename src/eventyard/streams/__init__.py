@@ -1,0 +1,1 @@
+"""Amazon Kinesis Data Streams: streams, shards, records, resharding, consumers and SubscribeToShard."""
