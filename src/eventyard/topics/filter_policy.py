@@ -45,7 +45,7 @@ def parse_filter_policy(text: str, scope: str, *, creating: bool) -> Pattern | N
     try:
         pattern = parse_pattern(text, filter_policy=True)
     except InvalidEventPatternException as error:
-        reason = error.message.removeprefix(MESSAGE_PREFIX).replace(" at [Source: ", "\n at [Source: ", 1)
+        reason = error.message.removeprefix(MESSAGE_PREFIX)
         raise invalid(f"{where}FilterPolicy: {reason}")
     body = scope == "MessageBody"
     if not body and _nested(document):
