@@ -25,9 +25,16 @@ Operation = Callable[[RequestContext, dict[str, Any]], Awaitable[Any]]
 
 
 class ServiceNotServed(UnknownOperationException):
-    """A request for an AWS service this yard does not serve (``aws s3 ls`` against Eventyard)."""
+    """A request for an AWS service this yard does not serve (``aws s3 ls`` against Eventyard).
+
+    It leaves as 400 ``UnknownOperationException`` in the protocol of the service asked for, with a
+    message naming it and what the yard serves. Not a 5xx: botocore (and the other SDKs) retry 500,
+    502, 503 and 504, and throttling codes, with back-off, so a user would wait through several
+    attempts for an answer that cannot change; a 400 with a code no SDK retries is reported at once.
+    """
 
     code = "UnknownOperationException"
+    status = 400
 
 
 class Api:
@@ -40,6 +47,10 @@ class Api:
     def served(self, service: str) -> bool:
         return service in self.services
 
+    def not_served(self, service: str) -> ServiceNotServed:
+        served = ", ".join(sorted(self.services))
+        return ServiceNotServed(f"Eventyard does not serve the {service} API (it serves {served}).")
+
     def operation(self, service: str, operation: str) -> tuple[Model, Operation]:
         """The model and the method of ``service``'s ``operation``; AWS's error when there is none."""
         found = self._operations.get((service, operation))
@@ -47,9 +58,7 @@ class Api:
             return found
         implementation = self.services.get(service)
         if implementation is None:
-            raise ServiceNotServed(
-                f"Eventyard does not serve the {service} API (it serves {', '.join(sorted(self.services))})."
-            )
+            raise self.not_served(service)
         model = model_for(service)
         method = implementation.operation(operation) if operation in model.operations else None
         if method is None:

@@ -62,3 +62,19 @@ async def test_staging_checks_what_the_operation_checks(yard: eventyard.Yard) ->
 async def test_an_operation_without_a_staged_form_says_so(yard: eventyard.Yard) -> None:
     with pytest.raises(CannotStage):
         await yard.api.stage("sqs", "CreateQueue", {"QueueName": "q"}, RequestContext())
+
+
+async def test_a_staged_put_events_delivers_with_the_callers_transaction(yard: eventyard.Yard) -> None:
+    sqs, events = yard.client("sqs"), yard.client("events")
+    url = await _queue(yard, "routed")
+    arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+    await events.put_rule(Name="r", EventPattern='{"source": ["shop"]}')
+    await events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn}])
+    request = {"Entries": [{"Source": "shop", "DetailType": "t", "Detail": "{}"}]}
+    staged = await yard.api.stage("events", "PutEvents", request, RequestContext())
+    assert (await sqs.receive_message(QueueUrl=url)) == {}
+    await yard.db.write(staged.write)
+    staged.committed()
+    [message] = (await sqs.receive_message(QueueUrl=url))["Messages"]
+    assert staged.result["FailedEntryCount"] == 0
+    assert staged.result["Entries"][0]["EventId"] in message["Body"]

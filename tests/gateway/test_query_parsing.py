@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from eventyard.gateway import query
+from eventyard.gateway.protocols import query
 from eventyard.models import model_for
 
 

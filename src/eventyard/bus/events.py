@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +30,7 @@ from eventyard.errors import EventyardError
 from eventyard.ids import new_id
 from eventyard.kernel import Timer
 from eventyard.service import RequestContext
+from eventyard.staging import StagedCall
 from eventyard.targets import Staged
 
 #: botocore's PutEvents documentation: "the total entry size must be less than 1MB".
@@ -76,8 +78,45 @@ def _entry_problem(entry: dict[str, Any]) -> tuple[str, str] | tuple[None, dict[
     return None, detail
 
 
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Matched events, ready to be kept: ``job`` writes them, ``committed`` follows its commit."""
+
+    job: Callable[[Any], None] | None
+    committed: Callable[[], None]
+    missing: dict[str, str]  # event id -> the bus that does not exist
+
+
+def _nothing() -> None:
+    """No deliveries to start."""
+
+
 class EventOperations(BusBase):
     async def put_events(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        where, accepted, answer, now = self._accept(context, request)
+        # An entry for a bus that does not exist is acknowledged with an EventId and then dropped: AWS
+        # reports no failed entry for it (AWS-recorded), only DescribeEventBus says the bus is missing.
+        await self.route_events(where, accepted, now)
+        return answer
+
+    async def stage_put_events(self, context: RequestContext, request: dict[str, Any]) -> StagedCall:
+        """PutEvents staged for another service's transaction (a workflow's events:putEvents, the
+        execution status changes it emits): matched now, its deliveries written with that transaction."""
+        where, accepted, answer, now = self._accept(context, request)
+        routing = await self._routing(where, accepted, now)
+        job = routing.job
+
+        def write(c: Any) -> dict[str, Any]:
+            if job is not None:
+                job(c)
+            return answer
+
+        return StagedCall(write, routing.committed)
+
+    def _accept(
+        self, context: RequestContext, request: dict[str, Any]
+    ) -> tuple[Where, list[tuple[str, dict[str, Any]]], dict[str, Any], float]:
+        """PutEvents' checks: the events it accepts and its answer (an EventId or an error per entry)."""
         entries = request["Entries"]
         if sum(entry_size(e) for e in entries) > MAX_ENTRIES_SIZE:
             raise ValidationException("Total size of the entries in the request is over the limit.")
@@ -104,11 +143,8 @@ class EventOperations(BusBase):
             }
             accepted.append((bus_name(entry.get("EventBusName")), event))
             results.append({"EventId": event["id"]})
-        # An entry for a bus that does not exist is acknowledged with an EventId and then dropped: AWS
-        # reports no failed entry for it (AWS-recorded), only DescribeEventBus says the bus is missing.
-        await self.route_events(where, accepted, now)
         failed = sum(1 for r in results if "ErrorCode" in r)
-        return {"FailedEntryCount": failed, "Entries": results}
+        return where, accepted, {"FailedEntryCount": failed, "Entries": results}, now
 
     async def forward(self, context: RequestContext, bus: str, event: dict[str, Any]) -> None:
         """An event arriving from a rule of another bus (a bus target): same event, this bus's rules."""
@@ -131,6 +167,23 @@ class EventOperations(BusBase):
         ``also(connection)`` runs in the same transaction (a replay records its progress there); if
         it raises, nothing of these events is kept and the error goes to the caller.
         """
+        routing = await self._routing(where, accepted, now, only_rules=only_rules, also=also)
+        if routing.job is not None:
+            await self.yard.db.write(routing.job)
+            routing.committed()
+        return routing.missing
+
+    async def _routing(
+        self,
+        where: Where,
+        accepted: list[tuple[str, dict[str, Any]]],
+        now: float,
+        *,
+        only_rules: set[str] | None = None,
+        also: Callable[[Any], None] | None = None,
+    ) -> Routing:
+        """Match ``accepted`` and build the job that keeps them (deliveries, archive copies) and what
+        to do once it committed (no job when nothing wants them), and the events whose bus does not exist."""
         books: dict[str, Book | None] = {}
         for bus, _ in accepted:
             if bus not in books:
@@ -162,11 +215,13 @@ class EventOperations(BusBase):
                     kept.append((archive_arn, _epoch(event["time"]), text))
         stages = [stage for group in staging.values() if (stage := await self._stage(group, now, outbox))]
         if not outbox and not kept and not stages and also is None:  # no rule and no archive wants them
-            return missing
+            return Routing(None, _nothing, missing)
         kernel = self.yard.kernel
 
-        def job(c: Any) -> tuple[list[Timer], list[Staged]]:
-            written: list[Staged] = []
+        delivering: list[Timer] = []
+        written: list[Staged] = []
+
+        def job(c: Any) -> None:
             fallback: list[tuple[str, str]] = []
             for staged, rows in stages:
                 c.execute("SAVEPOINT staged")
@@ -177,18 +232,19 @@ class EventOperations(BusBase):
                     c.execute("ROLLBACK TO SAVEPOINT staged")
                     fallback += rows
                 c.execute("RELEASE SAVEPOINT staged")
-            delivering = kernel.add_claimed(c, DELIVERIES, outbox + fallback, now) if outbox or fallback else []
+            if outbox or fallback:
+                delivering.extend(kernel.add_claimed(c, DELIVERIES, outbox + fallback, now))
             if kept:
                 store.archive(c, kept)
             if also is not None:
                 also(c)
-            return delivering, written
 
-        delivering, written = await self.yard.db.write(job)
-        for staged in written:
-            staged.committed()
-        kernel.fire_now(delivering)
-        return missing
+        def after() -> None:
+            for staged in written:
+                staged.committed()
+            kernel.fire_now(delivering)
+
+        return Routing(job, after, missing)
 
     async def _stage(
         self,

@@ -1,61 +1,79 @@
-"""The ASGI application: one port, every service, routed the way AWS SDKs call.
+"""The ASGI application: one port, every service, each spoken in the protocol its model names.
 
-- ``X-Amz-Target: AmazonSQS.SendMessage`` (JSON 1.0/1.1, or CBOR for Kinesis) -> that operation;
-- a form body or query string with ``Action=...`` -> SQS over the query protocol;
-- ``/_eventyard/...`` and ``/metrics`` -> Eventyard's own endpoints (see :mod:`.admin`).
+Routing, in order:
 
-Each request becomes a :class:`~eventyard.gateway.wire.Call`, is validated against botocore's model,
-runs on its service, and is written back in its protocol. Every failure, including a bug of ours,
-leaves as an AWS-shaped error: a client never sees a traceback.
+- ``/_eventyard/...`` and ``/metrics`` -> Eventyard's own endpoints (see :mod:`.admin`);
+- ``X-Amz-Target: AmazonSQS.SendMessage`` -> that operation over AWS JSON (:mod:`.protocols.aws_json`),
+  or CBOR when the body is CBOR (:mod:`.protocols.cbor`, Kinesis);
+- a form with ``Action=...`` -> the query protocol (:mod:`.protocols.query`) of the service the SigV4
+  credential scope names (``.../us-east-1/sns/aws4_request``), else of the one whose model has that
+  action (SQS and SNS share AddPermission and RemovePermission: then the scope, or the form's
+  ``TopicArn``, decides);
+- anything else -> REST-JSON (:mod:`.protocols.rest_json`, Lambda): the scope's service, else the
+  first served REST service with a ``requestUri`` template matching the method and path.
+
+A request signed for a service Eventyard does not serve gets an error in that service's protocol
+(:mod:`.protocols.not_served`). Every call ends in ``yard.api.dispatch`` (validation against the
+model, then the service), and every failure, including a bug of ours, leaves as an AWS-shaped error:
+a client never sees a traceback.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl
 
-from eventyard.errors import ClientError, EventyardError, InternalFailure, UnknownOperationException
-from eventyard.gateway import admin, cbor_protocol, json_protocol, query
+from eventyard.errors import EventyardError, InternalFailure, UnknownOperationException
+from eventyard.gateway import admin
+from eventyard.gateway.callers import Callers
+from eventyard.gateway.http import Receive, Scope, Send, raw_path, read_body, read_headers, send_reply
 from eventyard.gateway.metrics import Metrics
-from eventyard.gateway.sigv4 import Authenticator, check_signature, parse_authorization, parse_presigned
+from eventyard.gateway.protocols import aws_json, cbor, not_served
+from eventyard.gateway.protocols.aws_json import JsonProtocol
+from eventyard.gateway.protocols.query import InvalidAction, MissingAction, QueryProtocol, read_form
+from eventyard.gateway.protocols.rest_json import RestJsonProtocol, UnknownOperation
+from eventyard.gateway.sigv4 import Authenticator
 from eventyard.gateway.wire import Reply
 from eventyard.ids import RequestIds
-from eventyard.models import Model, model_for
-from eventyard.service import DEFAULT_REGION, RequestContext
+from eventyard.models import model_for
 from eventyard.yard import SERVICES, Yard
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 log = logging.getLogger("eventyard.gateway")
 
-#: Requests larger than this are refused before parsing (AWS's largest payloads are a few MiB).
-MAX_BODY = 16 * 1024 * 1024
-
-
-class RequestTooLarge(ClientError):
-    code = "RequestEntityTooLarge"
-    status = 413
-
 
 class Gateway:
-    """``Gateway(yard)`` is an ASGI app; its lifespan opens and closes the yard."""
+    """``Gateway(yard)`` is an ASGI app; its lifespan opens and closes the yard.
+
+    Every API in :data:`~eventyard.yard.SERVICES` (and any service the yard was given) is routed and
+    validated, even one whose service is not built yet: its calls then answer that it is not served.
+    """
 
     def __init__(self, yard: Yard, *, auth: Authenticator | None = None) -> None:
         self.yard = yard
         self.auth = auth or Authenticator()
         self.metrics = Metrics()
-        self._contexts: dict[tuple[str, str], RequestContext] = {}
         self._request_ids = RequestIds()
         self._labels: dict[str, str] = {}
-        self.by_target: dict[str, tuple[str, Model]] = {}
-        for name in SERVICES:  # every API is routed and validated, even one whose service is not built yet
+        self.by_target: dict[str, tuple[str, JsonProtocol]] = {}
+        self._cbor: dict[str, cbor.CborProtocol] = {}
+        self.query: dict[str, QueryProtocol] = {}
+        self.rest: dict[str, RestJsonProtocol] = {}
+        self.signing_names: dict[str, str] = {}
+        for name in dict.fromkeys([*SERVICES, *yard.services]):
             model = model_for(name)
-            self.by_target[model.target_prefix] = (name, model)
+            metadata = model.metadata
+            for signing_name in (name, metadata.get("signingName"), metadata.get("endpointPrefix")):
+                if signing_name:
+                    self.signing_names.setdefault(signing_name, name)
+            protocol = metadata.get("protocol")
+            if protocol == "json":
+                self.by_target[model.target_prefix] = (name, JsonProtocol(model))
+            if protocol == "query" or (protocol == "json" and model.query_compatible):
+                self.query[name] = QueryProtocol(model)
+            if protocol == "rest-json":
+                self.rest[name] = RestJsonProtocol(model)
+        self.callers = Callers(self.auth, self.signing_names)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -83,14 +101,14 @@ class Gateway:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         request_id = self._request_ids.next()
-        headers = _headers(scope["headers"], everything=self.auth.verify)
+        headers = read_headers(scope["headers"], everything=self.auth.verify)
         try:
-            body = await _read_body(receive, headers)
+            body = await read_body(receive, headers)
             reply, label = await self._route(scope, headers, body, request_id)
         except EventyardError as error:  # raised before a protocol was known
-            reply, label = json_protocol.error_reply(None, error), "unrouted"
+            reply, label = aws_json.error_reply(None, error), "unrouted"
         reply.headers.append((b"x-amzn-requestid", request_id.encode()))
-        await _send(send, reply)
+        await send_reply(send, receive, reply)
         self.metrics.observe(label, reply.status, time.perf_counter() - started)
 
     async def _route(self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str) -> tuple[Reply, str]:
@@ -99,102 +117,142 @@ class Gateway:
             try:
                 return await admin.handle(self, scope, headers, body), "admin"
             except Exception as failure:
-                return json_protocol.error_reply(None, _as_wire_error(failure, "admin")), "admin"
+                return aws_json.error_reply(None, _as_wire_error(failure, "admin")), "admin"
         target = headers.get("x-amz-target")
         if target:
             return await self._target_call(scope, headers, body, target, request_id)
         content_type = headers.get("content-type", "")
+        query_string: bytes = scope.get("query_string", b"")
         if (scope["method"] == "POST" and content_type.startswith("application/x-www-form-urlencoded")) or (
-            b"Action=" in scope.get("query_string", b"")
+            b"Action=" in query_string
         ):
-            return await self._query_call(scope, headers, body, request_id)
-        if scope["method"] == "GET" and path in ("/", ""):
-            return admin.banner(self), "admin"
-        error = UnknownOperationException("The requested operation is not recognized by this endpoint.")
-        return json_protocol.error_reply(None, error), "unrouted"
+            return await self._form_call(scope, headers, body, request_id)
+        return await self._rest_call(scope, body, request_id)
 
-    def _context(self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str) -> RequestContext:
-        authorization = headers.get("authorization", "")
-        host = headers.get("host") or "127.0.0.1:4566"
-        query_string = scope.get("query_string", b"")
-        if not self.auth.verify and b"X-Amz-Credential" not in query_string:
-            # SDKs sign every request anew, but the credential scope (key, date, region) repeats:
-            # the context depends on nothing else, so it is built once per scope and host.
-            start = authorization.find("Credential=")
-            key = (authorization[start : authorization.find(",", start)] if start >= 0 else "", host)
-            context = self._contexts.get(key)
-            if context is None:
-                if len(self._contexts) > 10_000:
-                    self._contexts.clear()
-                context = self._contexts[key] = self._build_context(scope, headers, body, "")
-            return context
-        return self._build_context(scope, headers, body, query_string.decode("latin-1"))
-
-    def _build_context(self, scope: Scope, headers: dict[str, str], body: bytes, query_string: str) -> RequestContext:
-        credential = parse_authorization(headers.get("authorization", ""))
-        if credential is None and "X-Amz-Credential" in query_string:
-            credential = parse_presigned(dict(parse_qsl(query_string)))
-        check_signature(self.auth, credential, scope["method"], scope["path"], query_string, headers, body)
-        return RequestContext(
-            account=self.auth.account_for(credential.access_key) if credential else self.auth.default_account,
-            region=credential.region if credential else DEFAULT_REGION,
-            endpoint=f"{scope.get('scheme', 'http')}://{headers.get('host') or '127.0.0.1:4566'}",
-        )
+    # --- the protocols ------------------------------------------------------------------------------
 
     async def _target_call(
         self, scope: Scope, headers: dict[str, str], body: bytes, target: str, request_id: str
     ) -> tuple[Reply, str]:
         prefix, _, operation = target.rpartition(".")
         routed = self.by_target.get(prefix)
-        cbor = headers.get("content-type", "").startswith(cbor_protocol.CONTENT_TYPE)
-        model = routed[1] if routed else None
+        is_cbor = headers.get("content-type", "").startswith(cbor.CONTENT_TYPE)
         label = self._labels.get(target)
         if label is None:  # "events.PutEvents", made once per known operation (unknown ones share a label)
-            known = routed is not None and operation in routed[1].operations
+            known = routed is not None and operation in routed[1].model.operations
             label = f"{routed[0]}.{operation}" if known and routed else "unknown"
             if known:
                 self._labels[target] = label
+        if routed is None:
+            return self._not_routed(scope, headers, request_id, target=True, cbor_body=is_cbor)
+        service, protocol = routed
+        if is_cbor:
+            protocol = self._cbor.get(service) or self._cbor.setdefault(service, cbor.CborProtocol(protocol.model))
         try:
-            if routed is None or operation not in routed[1].operations:
-                raise UnknownOperationException(f"Operation {operation} is not supported." if routed else "")
-            service, model = routed
-            params = cbor_protocol.parse_body(body) if cbor else json_protocol.parse_body(body)
-            context = self._context(scope, headers, body, request_id)
-            result = await self._invoke(service, model, operation, params, context)
-            return (cbor_protocol.reply(result) if cbor else json_protocol.reply(model, result)), label
+            if operation not in protocol.model.operations:
+                raise UnknownOperationException(f"Operation {operation} is not supported.")
+            params = protocol.parse(body)
+            context = self.callers.context(scope, headers, body)
+            result = await self.yard.api.dispatch(service, operation, params, context)
+            return protocol.reply(operation, result), label
         except Exception as error:
-            wire_error = _as_wire_error(error, label)
-            if cbor:
-                return cbor_protocol.error_reply(wire_error), label
-            return json_protocol.error_reply(model, wire_error), label
+            return protocol.error_reply(_as_wire_error(error, label)), label
 
-    async def _query_call(
+    async def _form_call(
         self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str
     ) -> tuple[Reply, str]:
-        form = query.read_form(body, scope.get("query_string", b""))
+        form = read_form(body, scope.get("query_string", b""))
         operation = form.get("Action", "")
-        label = f"sqs.{operation or 'unknown'}"
+        service = self.callers.signed_for(scope, headers)
+        if not service:
+            service = self._service_of_action(operation, form)
+        if service not in self.query:
+            return self._not_routed(scope, headers, request_id, form=True)
+        protocol = self.query[service]
+        known = operation in protocol.model.operations
+        label = f"{service}.{operation}" if known else f"{service}.unknown"
         try:
-            model = model_for("sqs")
             if not operation:
-                raise query.MissingAction("MissingAction")
-            if operation not in model.operations:
-                raise query.InvalidAction(f"The action {operation} is not valid for this endpoint.")
-            params = query.parse(model, operation, form)
-            if "QueueUrl" in model.operations[operation].input_shape.members and "QueueUrl" not in params:
+                raise MissingAction("MissingAction")
+            if not known:
+                raise InvalidAction(f"The action {operation} is not valid for this endpoint.")
+            params = protocol.parse(operation, form)
+            if service == "sqs" and "QueueUrl" not in params:
+                input_shape = protocol.model.operations[operation].input_shape
                 queue_path = scope["path"].strip("/")
-                if queue_path.count("/") == 1:  # older SDKs address the queue by the request path
+                if input_shape is not None and "QueueUrl" in input_shape.members and queue_path.count("/") == 1:
+                    # older SDKs address the queue by the request path
                     params["QueueUrl"] = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}/{queue_path}"
-            context = self._context(scope, headers, body, request_id)
-            result = await self._invoke("sqs", model, operation, params, context)
-            return query.reply(model, operation, result, request_id), label
+            context = self.callers.context(scope, headers, body)
+            result = await self.yard.api.dispatch(service, operation, params, context)
+            return protocol.reply(operation, result, request_id), label
         except Exception as error:
-            return query.error_reply(_as_wire_error(error, label), request_id), label
+            return protocol.error_reply(_as_wire_error(error, label), request_id), label
 
-    async def _invoke(
-        self, service: str, model: Model, operation: str, params: dict[str, Any], context: RequestContext
-    ) -> Any:
-        return await self.yard.api.dispatch(service, operation, params, context)
+    def _service_of_action(self, operation: str, form: dict[str, str]) -> str:
+        """An unsigned form: the query service whose model has the action (SQS first, as before SNS);
+        for an action two of them share, the form's ARN or queue URL says which; for an action none
+        has, SQS, which says so in its own words."""
+        having = [name for name, protocol in self.query.items() if operation in protocol.model.operations]
+        if len(having) > 1:
+            if "TopicArn" in form and "sns" in having:
+                return "sns"
+            if "QueueUrl" in form and "sqs" in having:
+                return "sqs"
+        return having[0] if having else "sqs"
+
+    async def _rest_call(self, scope: Scope, body: bytes, request_id: str) -> tuple[Reply, str]:
+        headers = read_headers(scope["headers"], everything=True)
+        method: str = scope["method"]
+        path = raw_path(scope)
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        signed = self.callers.signed_for(scope, headers)
+        if signed and signed not in self.rest:
+            return self._not_routed(scope, headers, request_id)
+        service, match = signed, None
+        for candidate in [signed] if signed else self.rest:
+            match = self.rest[candidate].match(method, path, query_string)
+            if match is not None:
+                service = candidate
+                break
+        if not service:  # unsigned, and no template of ours matches
+            if method == "GET" and path in ("/", ""):
+                return admin.banner(self), "admin"
+            error = UnknownOperationException("The requested operation is not recognized by this endpoint.")
+            return aws_json.error_reply(None, error), "unrouted"
+        protocol = self.rest[service]
+        label = f"{service}.{match.operation}" if match is not None else f"{service}.unknown"
+        try:
+            if match is None:
+                raise UnknownOperation("")
+            params = protocol.parse(match.operation, match.labels, query_string, headers, body)
+            context = self.callers.context(scope, headers, body)
+            result = await self.yard.api.dispatch(service, match.operation, params, context)
+            return protocol.reply(match.operation, result), label
+        except Exception as error:
+            return protocol.error_reply(_as_wire_error(error, label)), label
+
+    def _not_routed(
+        self, scope: Scope, headers: dict[str, str], request_id: str, *, target: bool = False, form: bool = False,
+        cbor_body: bool = False,
+    ) -> tuple[Reply, str]:  # fmt: skip
+        """A call for no API we route: for a service botocore knows (by its signing name), that service's
+        ServiceNotServed in its own protocol; otherwise the generic unknown-operation error."""
+        service = self.callers.signed_for(scope, headers)
+        if service in self.signing_names.values():
+            metadata: dict[str, Any] | None = model_for(service).metadata
+        else:
+            metadata = not_served.metadata_of(service) if service else None
+        if metadata is None or self.yard.api.served(service):
+            if form and "sqs" in self.query:
+                error: EventyardError = InvalidAction("The action is not valid for this endpoint.")
+                return self.query["sqs"].error_reply(error, request_id), "unrouted"
+            error = UnknownOperationException("The requested operation is not recognized by this endpoint.")
+            return (cbor.error_reply(error) if cbor_body else aws_json.error_reply(None, error)), "unrouted"
+        everything = read_headers(scope["headers"], everything=True)
+        protocol = not_served.protocol_for(metadata, everything, target=target, form=form)
+        error = self.yard.api.not_served(service)
+        return not_served.error_reply(metadata, protocol, error, request_id, cbor_body=cbor_body), "unserved"
 
 
 def _as_wire_error(error: Exception, label: str) -> EventyardError:
@@ -202,52 +260,3 @@ def _as_wire_error(error: Exception, label: str) -> EventyardError:
         return error
     log.exception("internal error in %s", label)
     return InternalFailure("The request processing has failed because of an unknown error, exception or failure.")
-
-
-#: The headers the gateway reads; the rest are decoded only when signatures are verified.
-_WANTED = tuple((name.encode(), name) for name in ("x-amz-target", "content-type", "authorization", "host"))
-
-
-def _headers(raw: list[tuple[bytes, bytes]], *, everything: bool) -> dict[str, str]:
-    """ASGI gives lower-case names; a C-level dict() and a few lookups beat a loop over every header."""
-    if everything:
-        return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
-    by_name = dict(raw)
-    found = {}
-    for key, name in _WANTED:
-        value = by_name.get(key)
-        if value is not None:
-            found[name] = value.decode("latin-1")
-    declared = by_name.get(b"content-length")
-    if declared is not None:
-        found["content-length"] = declared.decode("latin-1")
-    return found
-
-
-async def _read_body(receive: Receive, headers: dict[str, str]) -> bytes:
-    declared = headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise RequestTooLarge(f"Request body larger than {MAX_BODY} bytes.")
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        if chunk:
-            size += len(chunk)
-            if size > MAX_BODY:
-                raise RequestTooLarge(f"Request body larger than {MAX_BODY} bytes.")
-            chunks.append(chunk)
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks) if len(chunks) != 1 else chunks[0]
-
-
-async def _send(send: Send, reply: Reply) -> None:
-    headers = [
-        (b"content-type", reply.content_type.encode()),
-        (b"content-length", str(len(reply.body)).encode()),
-        *reply.headers,
-    ]
-    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-    await send({"type": "http.response.body", "body": reply.body})

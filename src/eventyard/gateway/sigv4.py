@@ -103,6 +103,8 @@ def _signing_key(secret: str, credential: Credential) -> bytes:
 def canonical_request(
     method: str, path: str, query_string: str, headers: dict[str, str], signed: tuple[str, ...], body: bytes
 ) -> str:
+    """``path`` as sent (still percent-encoded): SigV4 encodes it once more, as botocore signs it
+    (``/functions/arn%3Aaws...`` is signed as ``/functions/arn%253Aaws...``)."""
     pairs = sorted(
         (quote(k, safe="-_.~"), quote(v, safe="-_.~"))
         for k, v in parse_qsl(query_string, keep_blank_values=True)
@@ -112,7 +114,7 @@ def canonical_request(
     canonical_headers = "".join(f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed)
     payload = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
     return "\n".join(
-        [method, quote(path or "/", safe="/-_.~%"), canonical_query, canonical_headers, ";".join(signed), payload]
+        [method, quote(path or "/", safe="/~"), canonical_query, canonical_headers, ";".join(signed), payload]
     )
 
 

@@ -61,21 +61,24 @@ def payload(value: Any) -> str:
 class History:
     """The events of one execution, appended in order; ``listener`` sees each one as it is added."""
 
-    def __init__(self, now: Callable[[], float], listener: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self, now: Callable[[], float], listener: Callable[[dict[str, Any]], None] | None = None, *, start: int = 0
+    ) -> None:
         self.events: list[dict[str, Any]] = []
         self._now = now
         self._listener = listener
+        self.start = start  # events before these were written earlier (a resumed execution's)
 
     @property
     def last_id(self) -> int:
-        return len(self.events)
+        return self.start + len(self.events)
 
     def add(self, event_type: str, previous: int, details: dict[str, Any] | None = None) -> int:
         """Append one event caused by event ``previous`` (0 for none); returns the new event's id."""
         event: dict[str, Any] = {
             "timestamp": self._now(),
             "type": event_type,
-            "id": len(self.events) + 1,
+            "id": self.start + len(self.events) + 1,
             "previousEventId": previous,
         }
         if details is not None:

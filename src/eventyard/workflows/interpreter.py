@@ -113,7 +113,7 @@ class Interpreter:
             history=History(self.clock.now, listener),
             checkpoint=checkpoint,
         )
-        execution.run_thread = lambda thread, name, value, frame: _run_thread(execution, thread, name, value, frame)
+        execution.run_thread = lambda thread, name, value, frame: run_thread(execution, thread, name, value, frame)
         return execution
 
     async def run(
@@ -134,7 +134,7 @@ class Interpreter:
             {"input": payload(value), "inputDetails": {"truncated": False}, "roleArn": info.role_arn},
         )
         execution.root = Thread(self.machine, Scope(), last_event=1)
-        return await _finish_execution(execution, self.machine.start_at, value, None)
+        return await finish_execution(execution, self.machine.start_at, value, None)
 
     async def resume(
         self, snapshot: dict[str, Any], *, checkpoint: Callable[[dict[str, Any]], None] | None = None
@@ -147,8 +147,8 @@ class Interpreter:
         info = ExecutionInfo.from_json(snapshot["execution"])
         execution = self.execution(info, checkpoint=checkpoint)
         frame = snapshot["root"]
-        execution.root = Thread(self.machine, Scope(frame.get("variables")), last_event=0)
-        return await _finish_execution(execution, frame["state"], frame["input"], frame)
+        execution.root = Thread(self.machine, Scope(frame.get("variables")), last_event=frame.get("lastEvent", 0))
+        return await finish_execution(execution, frame["state"], frame["input"], frame)
 
 
 async def run_execution(
@@ -163,7 +163,7 @@ async def run_execution(
     return await Interpreter(definition, tasks=tasks, clock=clock).run(input, info=info)
 
 
-async def _finish_execution(
+async def finish_execution(
     execution: Execution, start: str, value: Any, frame: dict[str, Any] | None
 ) -> ExecutionResult:
     root = execution.root
@@ -173,7 +173,7 @@ async def _finish_execution(
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
         execution.deadline = execution.info.start_time + timeout
     try:
-        output = await _run_thread(execution, root, start, value, frame)
+        output = await run_thread(execution, root, start, value, frame)
     except ExecutionTimedOut:
         history.add("ExecutionTimedOut", root.last_event, {"error": "States.Timeout"})
         return ExecutionResult("TIMED_OUT", error="States.Timeout", history=history.events)
@@ -187,14 +187,18 @@ async def _finish_execution(
     return ExecutionResult("SUCCEEDED", output=output, history=history.events)
 
 
-async def _run_thread(execution: Execution, thread: Thread, name: str, value: Any, frame: dict[str, Any] | None) -> Any:
+async def run_thread(execution: Execution, thread: Thread, name: str, value: Any, frame: dict[str, Any] | None) -> Any:
     """Walk one thread from state ``name`` until a state ends it; returns the thread's output."""
-    while True:
-        outcome = await run_state(execution, thread, name, value, frame)
-        frame = None
-        if outcome.next is None:
-            return outcome.output
-        name, value = outcome.next, outcome.output
+    execution.hooks.thread_started()
+    try:
+        while True:
+            outcome = await run_state(execution, thread, name, value, frame)
+            frame = None
+            if outcome.next is None:
+                return outcome.output
+            name, value = outcome.next, outcome.output
+    finally:
+        execution.hooks.thread_ended()
 
 
 async def run_state(
@@ -204,18 +208,29 @@ async def run_state(
     state = thread.machine.states[name]
     history = thread.history or execution.history
     thread.state, thread.input = name, value
-    entered = history.add(f"{state.type}StateEntered", thread.last_event, entered_details(name, value))
-    thread.last_event = entered
-    run = StateRun(execution, thread, state, value, entered, execution.clock.now())
+    if frame and frame.get("entered"):  # resumed inside the state: it was entered before
+        thread.entered_id, thread.entered_at = int(frame["entered"][0]), float(frame["entered"][1])
+        thread.task = frame.get("task")
+    else:
+        thread.entered_id = history.add(f"{state.type}StateEntered", thread.last_event, entered_details(name, value))
+        thread.entered_at = execution.clock.now()
+        thread.last_event = thread.entered_id
+        thread.task = None
+    run = StateRun(execution, thread, state, value, thread.entered_id, thread.entered_at)
     attempts = list(frame["retries"]) if frame and frame.get("retries") else [0] * len(state.retry)
     thread.retries = attempts
     run.retry_count = sum(attempts)
     if frame and frame.get("children"):
         run.resume = frame["children"]
+    retry_at = frame.get("retryAt") if frame else None
     execution.saved()
     handler = HANDLERS[state.type]
     while True:
         try:
+            if retry_at is not None:  # a resumed execution in the middle of a retry's back-off
+                thread.retry_at = retry_at
+                await execution.sleep_until(retry_at)
+                thread.retry_at = retry_at = None
             outcome = await handler(run)
             break
         except StatesError as exc:
@@ -227,8 +242,9 @@ async def run_state(
                 attempts[index] += 1
                 run.retry_count += 1
                 run.resume = None
+                thread.task = None
+                retry_at = execution.clock.now() + delay
                 execution.saved()
-                await execution.sleep_until(execution.clock.now() + delay)
                 continue
             catcher = choose_catcher(state.catch, exc.error)
             if catcher is None:
@@ -236,9 +252,10 @@ async def run_state(
             outcome = _caught(run, catcher, exc)
             break
         except asyncio.CancelledError:
-            if state.type in ABORTABLE_TYPES:
+            if state.type in ABORTABLE_TYPES and not execution.hooks.suspending:
                 run.emit(f"{state.type}StateAborted")
             raise
+    thread.entered_id, thread.task = 0, None
     if state.type != "Fail":
         details = exited_details(name, outcome.output, outcome.assigned)
         if len(details["output"]) > PAYLOAD_LIMIT:

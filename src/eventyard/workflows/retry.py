@@ -86,17 +86,23 @@ class Deadline:
     """
 
     def __init__(
-        self, clock: Clock, timeout: float | None, heartbeat: float | None, execution_deadline: float | None = None
+        self,
+        clock: Clock,
+        timeout: float | None,
+        heartbeat: float | None,
+        execution_deadline: float | None = None,
+        *,
+        started: float | None = None,
     ) -> None:
         self.clock = clock
-        self.started = clock.now()
+        self.started = clock.now() if started is None else started
         self.timeout_at = None if timeout is None else self.started + timeout
         self.execution_deadline = execution_deadline
         self.heartbeat = heartbeat
         self.last_beat = self.started
 
-    def beat(self) -> None:
-        self.last_beat = self.clock.now()
+    def beat(self, at: float | None = None) -> None:
+        self.last_beat = max(self.last_beat, self.clock.now() if at is None else at)
 
     async def run(self, work: Awaitable[Any]) -> Any:
         task = asyncio.ensure_future(work)

@@ -20,6 +20,7 @@ from typing import Any
 
 from eventyard.clock import Clock
 from eventyard.workflows.history import History
+from eventyard.workflows.hooks import ExecutionHooks
 from eventyard.workflows.model import State, StateMachine
 from eventyard.workflows.tasks import TaskInvoker
 from eventyard.workflows.variables import Scope
@@ -102,6 +103,7 @@ class Execution:
     root: Thread | None = None
     token_counter: int = 0
     deadline: float | None = None  # start + the machine's TimeoutSeconds
+    hooks: ExecutionHooks = field(default_factory=ExecutionHooks)
     _context_base: dict[str, Any] = field(default_factory=dict)
 
     def context_base(self) -> dict[str, Any]:
@@ -110,11 +112,13 @@ class Execution:
         return self._context_base
 
     async def sleep_until(self, moment: float) -> None:
-        """Wait on the clock, but never past the execution's deadline (then it has timed out)."""
+        """Wait on the clock, but never past the execution's deadline (then it has timed out).
+
+        A durable engine parks the thread instead (see :mod:`.hooks`)."""
         if self.deadline is not None and moment > self.deadline:
-            await self.clock.sleep_until(self.deadline)
+            await self.hooks.sleep_until(self, self.deadline)
             raise ExecutionTimedOut
-        await self.clock.sleep_until(moment)
+        await self.hooks.sleep_until(self, moment)
 
     def snapshot(self) -> dict[str, Any]:
         """The whole execution as plain JSON-able data (see :class:`Thread`)."""
@@ -134,9 +138,13 @@ class Execution:
 class Thread:
     """One line of control; ``frame`` is its resumable position.
 
-    frame = {"state": name, "input": value, "retries": [attempts per retrier], "children": {...}}
+    frame = {"state": name, "input": value, "retries": [attempts per retrier], "children": {...},
+             "lastEvent": id, "entered": [event id, time], "retryAt": time, "task": {...}}
     where "children" (present while a Parallel or Map state runs) maps a branch or item index to
-    either {"output": value} (finished) or that child thread's own JSON.
+    either {"output": value} (finished) or that child thread's own JSON. "entered" says the state's
+    ``*StateEntered`` event exists, so a resumed execution goes on inside the state instead of
+    entering it again; "retryAt" is the end of a retry's back-off; "task" is the current Task
+    attempt (its id, which is also its task token, and how far it got).
     """
 
     machine: StateMachine
@@ -149,19 +157,31 @@ class Thread:
     retries: list[int] = field(default_factory=list)
     children: dict[str, Any] = field(default_factory=dict)
     live_children: dict[str, Thread] = field(default_factory=dict)
+    entered_id: int = 0  # the current state's *StateEntered event (0: not entered yet)
+    entered_at: float = 0.0
+    retry_at: float | None = None  # while a retry's back-off runs
+    task: dict[str, Any] | None = None  # the current Task attempt
 
     def to_json(self) -> dict[str, Any]:
         children = dict(self.children)
         for key, child in self.live_children.items():
             if key not in children or "output" not in children[key]:
                 children[key] = child.to_json()
-        return {
+        frame: dict[str, Any] = {
             "state": self.state,
             "input": self.input,
             "variables": dict(self.scope.values),
             "retries": list(self.retries),
             "children": children,
+            "lastEvent": self.last_event,
         }
+        if self.entered_id:
+            frame["entered"] = [self.entered_id, self.entered_at]
+        if self.retry_at is not None:
+            frame["retryAt"] = self.retry_at
+        if self.task is not None:
+            frame["task"] = dict(self.task)
+        return frame
 
 
 @dataclass(slots=True)

@@ -81,14 +81,19 @@ class TaskRequest:
     timeout_seconds: float | None = None
     heartbeat_seconds: float | None = None
     credentials: Any = None
-    on_heartbeat: Callable[[], None] | None = None
+    on_heartbeat: Callable[[float | None], None] | None = None
     on_started: Callable[[str | None], None] | None = None
     on_submitted: Callable[[Any], None] | None = None
+    #: The attempt as the execution records it: ``id`` (its task token), ``retry``, ``at`` (when it
+    #: was scheduled) and ``phase`` (scheduled, started, submitted); ``resumed`` when an execution
+    #: continues an attempt a previous run began (the invoker must not start the work again blindly).
+    attempt: dict[str, Any] | None = None
+    resumed: bool = False
 
-    def heartbeat(self) -> None:
-        """Record that the worker is alive, pushing back the HeartbeatSeconds deadline."""
+    def heartbeat(self, at: float | None = None) -> None:
+        """Record that the worker is alive (at ``at``, default now), pushing back the HeartbeatSeconds deadline."""
         if self.on_heartbeat is not None:
-            self.on_heartbeat()
+            self.on_heartbeat(at)
 
     def started(self, worker_name: str | None = None) -> None:
         """An activity worker picked the task up (``ActivityStarted`` names the worker)."""

@@ -197,9 +197,10 @@ async def _run_children(
             frame = None
             if saved is not None:
                 child.scope = Scope(saved.get("variables"), parent=parent.scope)
+                child.last_event = saved.get("lastEvent", started)
                 frame = saved
             parent.live_children[key] = child
-            if iterations:
+            if iterations and frame is None:
                 child.last_event = history.add(
                     "MapIterationStarted", started, {"name": run.state.name, "index": position}
                 )
@@ -213,7 +214,7 @@ async def _run_children(
                     )
                 raise
             except asyncio.CancelledError:
-                if iterations:
+                if iterations and not run.execution.hooks.suspending:
                     history.add("MapIterationAborted", child.last_event, {"name": run.state.name, "index": position})
                 raise
             if iterations:
@@ -227,6 +228,8 @@ async def _run_children(
             if gate is not None:
                 gate.release()
 
+    hooks = run.execution.hooks
+    hooks.waiting_on_children(True)
     try:
         if limit == 1:
             for position, (key, machine, child_input) in enumerate(jobs):
@@ -239,6 +242,7 @@ async def _run_children(
                 for task in tasks:
                     task.cancel()
     finally:
+        hooks.waiting_on_children(False)
         last = max([started, *(c.last_event for c in parent.live_children.values())])
         parent.last_event = max(parent.last_event, last, history.last_id if jobs else started)
         parent.children = {}

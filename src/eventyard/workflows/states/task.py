@@ -17,7 +17,6 @@ ASL (AWS "Task workflow state"):
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from eventyard.workflows import dataflow
@@ -32,8 +31,19 @@ from eventyard.workflows.tasks import Resource, TaskRequest, parse_resource
 async def run_task(run: StateRun) -> Outcome:
     state = run.state
     resource = parse_resource(str(state.raw.get("Resource", "")))
+    attempt = run.thread.task
+    resumed = attempt is not None and attempt.get("retry") == run.retry_count
+    if not resumed:
+        hooks = run.execution.hooks
+        attempt = run.thread.task = {
+            "id": hooks.new_attempt_id(run.execution),
+            "retry": run.retry_count,
+            "at": run.execution.clock.now(),
+            "phase": "scheduled",
+        }
+    assert attempt is not None
     if resource.pattern == "waitForTaskToken":
-        run.task_token = _new_token(run)
+        run.task_token = attempt["id"]
     if state.jsonata:
         parameters = (
             dataflow.evaluate(run, state.arguments, "Arguments") if state.arguments is not ABSENT else run.raw_input
@@ -45,7 +55,7 @@ async def run_task(run: StateRun) -> Outcome:
         parameters = dataflow.resolve(run, state.parameters, effective) if state.parameters is not ABSENT else effective
         timeout = _jsonpath_seconds(run, "TimeoutSeconds", effective)
         heartbeat = _jsonpath_seconds(run, "HeartbeatSeconds", effective)
-    result = await _invoke(run, resource, parameters, timeout, heartbeat)
+    result = await _invoke(run, resource, parameters, timeout, heartbeat, attempt, resumed)
     if state.jsonata:
         output, assigned = dataflow.finish_jsonata(run, result)
     else:
@@ -54,11 +64,23 @@ async def run_task(run: StateRun) -> Outcome:
 
 
 async def _invoke(
-    run: StateRun, resource: Resource, parameters: Any, timeout: float | None, heartbeat: float | None
+    run: StateRun,
+    resource: Resource,
+    parameters: Any,
+    timeout: float | None,
+    heartbeat: float | None,
+    attempt: dict[str, Any],
+    resumed: bool,
 ) -> Any:
-    events = _Events(run, resource)
-    events.scheduled(parameters, timeout, heartbeat)
-    deadline = Deadline(run.execution.clock, timeout, heartbeat, run.execution.deadline)
+    """One attempt: its scheduled/started events (not again when resumed), the call, its outcome."""
+    events = _Events(run, resource, attempt)
+    if not resumed:
+        events.scheduled(parameters, timeout, heartbeat)
+    tasks = run.execution.tasks
+    if getattr(tasks, "handles_deadlines", False):  # a durable invoker keeps them as timers itself
+        deadline = Deadline(run.execution.clock, None, None, None, started=attempt["at"])
+    else:
+        deadline = Deadline(run.execution.clock, timeout, heartbeat, run.execution.deadline, started=attempt["at"])
     request = TaskRequest(
         resource=resource,
         parameters=parameters,
@@ -71,11 +93,13 @@ async def _invoke(
         on_heartbeat=deadline.beat,
         on_started=events.started,
         on_submitted=events.submitted,
+        attempt=attempt,
+        resumed=resumed,
     )
     if resource.kind != "activity":
         events.started(None)
     try:
-        result = await deadline.run(run.execution.tasks.invoke(request))
+        result = await deadline.run(tasks.invoke(request))
     except StatesError as exc:
         if exc.error in ("States.Timeout", "States.HeartbeatTimeout"):
             events.timed_out(exc)
@@ -89,11 +113,12 @@ async def _invoke(
 class _Events:
     """The history events of one task attempt, named for the kind of resource."""
 
-    def __init__(self, run: StateRun, resource: Resource) -> None:
+    def __init__(self, run: StateRun, resource: Resource, attempt: dict[str, Any]) -> None:
         self.run = run
         self.resource = resource
+        self.attempt = attempt
         self.prefix = {"lambda": "LambdaFunction", "activity": "Activity"}.get(resource.kind, "Task")
-        self.has_started = False
+        self.has_started = attempt.get("phase") not in (None, "scheduled")
 
     def _ids(self) -> dict[str, Any]:
         if self.prefix != "Task":
@@ -119,6 +144,7 @@ class _Events:
         if self.has_started:
             return
         self.has_started = True
+        self.attempt["phase"] = "started"
         if self.prefix == "Activity":
             self.run.emit("ActivityStarted", {"workerName": worker_name} if worker_name else {})
         elif self.prefix == "LambdaFunction":
@@ -127,6 +153,7 @@ class _Events:
             self.run.emit("TaskStarted", self._ids())
 
     def submitted(self, response: Any) -> None:
+        self.attempt["phase"] = "submitted"
         if self.prefix == "Task":
             self.run.emit(
                 "TaskSubmitted", {**self._ids(), "output": payload(response), "outputDetails": {"truncated": False}}
@@ -141,11 +168,6 @@ class _Events:
 
     def timed_out(self, exc: StatesError) -> None:
         self.run.emit(f"{self.prefix}TimedOut", {**self._ids(), **error_details(exc.error, exc.cause)})
-
-
-def _new_token(run: StateRun) -> str:
-    run.execution.token_counter += 1
-    return f"{uuid.uuid4().hex}{run.execution.token_counter:04d}"
 
 
 def _jsonpath_seconds(run: StateRun, field: str, data: Any) -> float | None:
