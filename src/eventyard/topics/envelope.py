@@ -14,7 +14,8 @@ a delivery timer: everything a delivery needs but the subscription it goes to.
 from __future__ import annotations
 
 import base64
-from dataclasses import asdict, dataclass, field
+import dataclasses
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -53,7 +54,8 @@ class Notification:
         return self.per_protocol.get(protocol, self.per_protocol["default"])
 
     def dumps(self) -> str:
-        return orjson.dumps({k: v for k, v in asdict(self).items() if v is not None and v != {}}).decode()
+        fields = {name: getattr(self, name) for name in _FIELDS}
+        return orjson.dumps({k: v for k, v in fields.items() if v is not None and v != {}}).decode()
 
     @classmethod
     def loads(cls, text: str) -> Notification:
@@ -73,6 +75,10 @@ class Notification:
         return out
 
 
+_MARK = "@@subscription@@"  # where the subscription ARN goes in a laid-out envelope (no ARN has an @)
+_FIELDS = tuple(f.name for f in dataclasses.fields(Notification))
+
+
 def unsubscribe_url(endpoint: str, subscription_arn: str) -> str:
     return f"{endpoint}/?Action=Unsubscribe&SubscriptionArn={subscription_arn}"
 
@@ -88,7 +94,7 @@ def _attributes(notification: Notification) -> dict[str, dict[str, str]]:
     }
 
 
-def _layout(fields: list[tuple[str, Any]]) -> str:
+def _lines(fields: list[tuple[str, Any]]) -> list[str]:
     lines = []
     for name, value in fields:
         if isinstance(value, dict):
@@ -96,7 +102,11 @@ def _layout(fields: list[tuple[str, Any]]) -> str:
             lines.append(f'  "{name}" : {{\n{inner}\n  }}')
         else:
             lines.append(f'  "{name}" : {orjson.dumps(value).decode()}')
-    return "{\n" + ",\n".join(lines) + "\n}"
+    return lines
+
+
+def _layout(fields: list[tuple[str, Any]]) -> str:
+    return "{\n" + ",\n".join(_lines(fields)) + "\n}"
 
 
 class Envelopes:
@@ -106,6 +116,7 @@ class Envelopes:
         self.notification = notification
         self.signer = signer
         self._signed: dict[str, tuple[str, str] | None] = {}  # message text -> (signature, cert URL)
+        self._parts: dict[str, tuple[str, str]] = {}  # message text -> the layout around the subscription ARN
 
     def _signature(self, document: dict[str, Any]) -> tuple[str, str] | None:
         n = self.notification
@@ -145,8 +156,19 @@ class Envelopes:
         return out
 
     def json(self, protocol: str, subscription_arn: str) -> str:
-        """The envelope as SQS, HTTP/S and email-json subscribers receive it."""
-        return _layout(self.fields(protocol, subscription_arn))
+        """The envelope as SQS, HTTP/S and email-json subscribers receive it. Only UnsubscribeURL
+        differs between subscriptions: the rest is laid out once per message text."""
+        if self.notification.kind != NOTIFICATION:
+            return _layout(self.fields(protocol, subscription_arn))
+        text = self.notification.message_for(protocol)
+        parts = self._parts.get(text)
+        if parts is None:
+            lines = _lines(self.fields(protocol, _MARK))
+            at = next(i for i, line in enumerate(lines) if line.startswith('  "UnsubscribeURL"'))
+            head, _, _ = lines[at].partition(_MARK)
+            parts = self._parts[text] = ("{\n" + ",\n".join(lines[:at] + [head]), ",\n".join(["", *lines[at + 1 :]]))
+        url = orjson.dumps(subscription_arn).decode()[1:-1]
+        return f'{parts[0]}{url}"{parts[1]}\n}}'
 
     def lambda_event(self, subscription_arn: str) -> bytes:
         """The event a Lambda function is invoked with (AWS-recorded field names: ``SigningCertUrl``...)."""

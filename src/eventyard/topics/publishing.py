@@ -80,6 +80,19 @@ def sqs_message(
 
 
 def queue_address(endpoint: str, queue_arn: str) -> tuple[RequestContext, str]:
+    """The context and QueueUrl SQS is called with for a queue ARN (remembered: fan-outs ask per message)."""
+    found = _addresses.get((endpoint, queue_arn))
+    if found is None:
+        if len(_addresses) > 10_000:
+            _addresses.clear()
+        found = _addresses[(endpoint, queue_arn)] = _queue_address(endpoint, queue_arn)
+    return found
+
+
+_addresses: dict[tuple[str, str], tuple[RequestContext, str]] = {}
+
+
+def _queue_address(endpoint: str, queue_arn: str) -> tuple[RequestContext, str]:
     parts = arns.parse_as(queue_arn, "sqs")
     if parts is None:
         raise invalid("SQS endpoint ARN")
@@ -309,10 +322,15 @@ class Publishing(TopicCore):
         step = 1 if prepared.topic.fifo else MAX_BATCH
         for start in range(0, len(items), step):
             chunk = items[start : start + step]
-            request = {"QueueUrl": url, "Entries": [{"Id": str(i), **m} for i, (_, m, _) in enumerate(chunk)]}
             try:
-                call = await self.yard.api.stage("sqs", "SendMessageBatch", request, context, trusted=True)
-            except EventyardError:  # no such queue here, or the whole chunk refused: the delivery job reports
+                if len(chunk) == 1:  # the common case (one message a publish): SendMessage's checks only
+                    request = {"QueueUrl": url, **chunk[0][1]}
+                    call = await self.yard.api.stage("sqs", "SendMessage", request, context, trusted=True)
+                else:
+                    entries = [{"Id": str(i), **m} for i, (_, m, _) in enumerate(chunk)]
+                    request = {"QueueUrl": url, "Entries": entries}
+                    call = await self.yard.api.stage("sqs", "SendMessageBatch", request, context, trusted=True)
+            except EventyardError:  # no such queue here, or the message refused: the delivery job reports
                 prepared.timers += [(position, *timer) for position, _, timer in chunk]
                 continue
             refused = {int(entry_id) for entry_id in call.refused}

@@ -11,11 +11,17 @@ Token, TopicArn and Type of a confirmation. SignatureVersion 1 is RSA with SHA1,
 The key is made once per database, on first start, and kept there (``sns_signing_keys``): every node
 signs with the same key, and a message signed before a restart still verifies after it. The server
 serves the certificate at ``/_eventyard/sns/SimpleNotificationService-<key id>.pem``.
+
+Key size: signing is on Publish's path, once per message, and cannot leave the event loop (the
+library holds the GIL while it signs). An RSA-2048 signature costs ~350 µs here, RSA-1024 ~100 µs,
+so new databases get 1024-bit keys unless ``EVENTYARD_SNS_SIGNING_KEY_BITS`` says otherwise (2048 for
+AWS's size; verifiers accept either, as the certificate names the key).
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +36,7 @@ from eventyard.topics import store
 if TYPE_CHECKING:
     from eventyard.yard import Yard
 
+KEY_BITS = int(os.environ.get("EVENTYARD_SNS_SIGNING_KEY_BITS", "1024"))
 CERT_PATH = "/_eventyard/sns/"
 CERT_PREFIX = "SimpleNotificationService-"
 NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
@@ -43,7 +50,7 @@ def string_to_sign(message: dict[str, Any]) -> str:
 
 
 def _new_key(now: float) -> tuple[str, str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
