@@ -166,7 +166,7 @@ class Envelopes:
             lines = _lines(self.fields(protocol, _MARK))
             at = next(i for i, line in enumerate(lines) if line.startswith('  "UnsubscribeURL"'))
             head, _, _ = lines[at].partition(_MARK)
-            parts = self._parts[text] = ("{\n" + ",\n".join(lines[:at] + [head]), ",\n".join(["", *lines[at + 1 :]]))
+            parts = self._parts[text] = ("{\n" + ",\n".join([*lines[:at], head]), ",\n".join(["", *lines[at + 1 :]]))
         url = orjson.dumps(subscription_arn).decode()[1:-1]
         return f'{parts[0]}{url}"{parts[1]}\n}}'
 

@@ -21,8 +21,8 @@ AWS's size; verifiers accept either, as the certificate names the key).
 from __future__ import annotations
 
 import base64
-import os
 import datetime as _dt
+import os
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
