@@ -42,7 +42,7 @@ from eventyard.kernel import Firing, Job, Timer
 from eventyard.kernel.delivery import DeadLetter, Deliveries, GaveUp, RetryPolicy
 from eventyard.service import RequestContext
 from eventyard.topics import delivery_policy
-from eventyard.topics.envelope import NOTIFICATION, Envelopes, Notification
+from eventyard.topics.envelope import NOTIFICATION, Envelopes, Notification, presign
 from eventyard.topics.store import Subscription
 
 if TYPE_CHECKING:
@@ -124,6 +124,7 @@ class TopicDeliveries(Job):
     async def deliver(self, sub: Subscription, n: Notification) -> None:
         envelopes = Envelopes(n, self.service.signer)
         protocol = sub.protocol
+        await presign([(envelopes, {protocol})], self.service.signer)
         if protocol == "sqs":
             await self._send_to_queue(sub.endpoint, sub, n, envelopes)
         elif protocol == "lambda":

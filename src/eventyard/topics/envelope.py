@@ -127,6 +127,21 @@ class Envelopes:
             self._signed[key] = (self.signer.sign(document, n.signature_version), self.signer.cert_url(n.endpoint))
         return self._signed[key]
 
+    def signable(self, protocol: str) -> dict[str, Any] | None:
+        """The fields a notification's signature covers for ``protocol``'s text, when it is still unsigned."""
+        n = self.notification
+        if n.kind != NOTIFICATION or not n.signed or self.signer is None or n.message_for(protocol) in self._signed:
+            return None
+        document = {"Type": NOTIFICATION, "MessageId": n.message_id, "TopicArn": n.topic_arn,
+                    "Message": n.message_for(protocol), "Timestamp": n.timestamp}  # fmt: skip
+        if n.subject is not None:
+            document["Subject"] = n.subject
+        return document
+
+    def signed_with(self, document: dict[str, Any], signature: str) -> None:
+        assert self.signer is not None
+        self._signed[document["Message"]] = (signature, self.signer.cert_url(self.notification.endpoint))
+
     def fields(self, protocol: str, subscription_arn: str) -> list[tuple[str, Any]]:
         n = self.notification
         message = n.message_for(protocol)
@@ -191,3 +206,21 @@ class Envelopes:
             sns["SequenceNumber"] = n.sequence
         record = {"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": subscription_arn, "Sns": sns}
         return orjson.dumps({"Records": [record]})
+
+
+async def presign(wanted: list[tuple[Envelopes, set[str]]], signer: Signer | None) -> None:
+    """Sign, in one batch, what ``wanted`` envelopes will show for those protocols (see :mod:`.signers`)."""
+    if signer is None:
+        return
+    by_version: dict[str, list[tuple[Envelopes, dict[str, Any]]]] = {}
+    for envelopes, protocols in wanted:
+        seen: set[str] = set()
+        for protocol in protocols:
+            document = envelopes.signable(protocol)
+            if document is not None and document["Message"] not in seen:
+                seen.add(document["Message"])
+                by_version.setdefault(envelopes.notification.signature_version, []).append((envelopes, document))
+    for version, items in by_version.items():
+        signatures = await signer.sign_many([document for _, document in items], version)
+        for (envelopes, document), signature in zip(items, signatures, strict=True):
+            envelopes.signed_with(document, signature)

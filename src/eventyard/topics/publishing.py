@@ -26,6 +26,7 @@ import datetime as _dt
 import hashlib
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from eventyard import arn as arns
@@ -37,7 +38,7 @@ from eventyard.staging import StagedCall
 from eventyard.topics import store
 from eventyard.topics.core import TopicCore
 from eventyard.topics.delivery import OWNER as DELIVERIES
-from eventyard.topics.envelope import NOTIFICATION, Envelopes, Notification
+from eventyard.topics.envelope import NOTIFICATION, Envelopes, Notification, presign
 from eventyard.topics.errors import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
@@ -51,14 +52,21 @@ from eventyard.topics.names import topic_name
 from eventyard.topics.store import Subscription, Topic
 
 DEDUP_SECONDS = 300.0
+#: Publishes of one topic handled together at most (see ``_coalesced``).
+COALESCE = 64
 MAX_BATCH = 10
 _ENTRY_ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
 def timestamp(epoch: float) -> str:
     """ISO 8601 with milliseconds, as SNS stamps notifications."""
-    moment = _dt.datetime.fromtimestamp(epoch, _dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    second = int(epoch // 1)
+    return f"{_second(second)}.{int((epoch - second) * 1000):03d}Z"
+
+
+@lru_cache(maxsize=64)
+def _second(second: int) -> str:
+    return _dt.datetime.fromtimestamp(second, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def sqs_message(
@@ -79,6 +87,10 @@ def sqs_message(
     return message
 
 
+def _enveloped(sub: Subscription) -> bool:
+    return sub.protocol == "sqs" and sub.attributes.get("RawMessageDelivery") != "true"
+
+
 def queue_address(endpoint: str, queue_arn: str) -> tuple[RequestContext, str]:
     """The context and QueueUrl SQS is called with for a queue ARN (remembered: fan-outs ask per message)."""
     found = _addresses.get((endpoint, queue_arn))
@@ -97,7 +109,7 @@ def _queue_address(endpoint: str, queue_arn: str) -> tuple[RequestContext, str]:
     if parts is None:
         raise invalid("SQS endpoint ARN")
     context = RequestContext(account=parts.account, region=parts.region, endpoint=endpoint)
-    return context, f"{endpoint}/{parts.account}/{parts.resource}"
+    return context, f"{parts.account}/{parts.resource}"  # a QueueUrl's path is all SQS reads of it
 
 
 @dataclass
@@ -106,7 +118,7 @@ class _Unit:
 
     entries: set[int]
     call: StagedCall
-    fallback: list[tuple[str, str]]
+    fallback: list[tuple[str, Notification]]  # (subscription ARN, notification): timers if the write fails
 
 
 @dataclass
@@ -116,7 +128,7 @@ class Prepared:
     topic: Topic
     notifications: list[Notification]
     units: list[_Unit] = field(default_factory=list)
-    timers: list[tuple[int, str, str]] = field(default_factory=list)  # (entry, key, payload)
+    timers: list[tuple[int, str, Notification]] = field(default_factory=list)  # (entry, subscription ARN, ...)
     results: list[dict[str, Any]] = field(default_factory=list)
     kernel: Any = None
     now: float = 0.0
@@ -137,20 +149,35 @@ class Prepared:
                         "MessageId": first[0],
                         **({"SequenceNumber": first[1]} if first[1] else {}),
                     }
-        rows = [(key, payload) for position, key, payload in self.timers if position not in duplicates]
+        rows = [(arn, n) for position, arn, n in self.timers if position not in duplicates]
+        units = [unit for unit in self.units if not unit.entries & duplicates]
         self._written = []
-        for unit in self.units:
-            if unit.entries & duplicates:
-                continue
+        if units:  # all under one savepoint; should one fail, again one by one (a queue deleted meanwhile)
             c.execute("SAVEPOINT sns_staged")
             try:
-                unit.call.write(c)
-                self._written.append(unit.call)
-            except Exception:  # e.g. the queue was deleted by another node: the delivery job retries and reports
+                for unit in units:
+                    unit.call.write(c)
+                self._written = [unit.call for unit in units]
+            except Exception:
                 c.execute("ROLLBACK TO SAVEPOINT sns_staged")
-                rows += unit.fallback
+                for unit in units:
+                    c.execute("SAVEPOINT sns_unit")
+                    try:
+                        unit.call.write(c)
+                        self._written.append(unit.call)
+                    except Exception:  # the delivery job retries and reports
+                        c.execute("ROLLBACK TO SAVEPOINT sns_unit")
+                        rows += unit.fallback
+                    c.execute("RELEASE SAVEPOINT sns_unit")
             c.execute("RELEASE SAVEPOINT sns_staged")
-        self._claimed = self.kernel.add_claimed(c, DELIVERIES, rows, self.now) if rows else []
+        if rows:  # timer payloads are made only now: most publishes need none
+            payloads: dict[int, str] = {}
+            timers = [
+                (f"{arn} {new_id()}", payloads.get(id(n)) or payloads.setdefault(id(n), n.dumps())) for arn, n in rows
+            ]
+            self._claimed = self.kernel.add_claimed(c, DELIVERIES, timers, self.now)
+        else:
+            self._claimed = []
         return self.results
 
     def committed(self) -> None:
@@ -163,6 +190,8 @@ class Publishing(TopicCore):
     signer: Any  # the service's Signer
     _sequence = 0
     _group_locks: dict[tuple[str, str], asyncio.Lock]
+    _batches: dict[tuple[str, str], list[Any]]
+    _flushing: set[asyncio.Future[None]]
 
     def next_sequence(self) -> str:
         """A FIFO sequence number: 20 digits, increasing on this node (from the clock, so across restarts)."""
@@ -186,7 +215,9 @@ class Publishing(TopicCore):
         entry = check_entry(request)
         topic = await self.topic_at(context, target, member)
         self.check_fifo(topic, [entry])
-        return (await self._publish(context, topic, [entry]))[0]
+        if topic.fifo:
+            return (await self._publish(context, topic, [entry]))[0]
+        return await self._coalesced(context, topic, entry)
 
     async def publish_batch(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         topic_name(str(request.get("TopicArn", "")), context)
@@ -243,6 +274,38 @@ class Publishing(TopicCore):
                     "valid for this topic type"
                 )
 
+    async def _coalesced(self, context: RequestContext, topic: Topic, entry: Entry) -> dict[str, Any]:
+        """Publish one message together with the others that reach the same topic in this turn of the
+        event loop: one match, one staged SendMessageBatch per queue and one transaction for all of them
+        (group commit one level up). Each caller still gets its own answer once it is durable."""
+        key = (topic.arn, context.endpoint)
+        batch = self._batches.get(key)
+        if batch is None or len(batch) >= COALESCE:
+            batch = self._batches[key] = []
+            asyncio.get_running_loop().call_soon(self._flush, key, batch, context, topic)
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        batch.append((entry, answer))
+        return await answer
+
+    def _flush(self, key: tuple[str, str], batch: list[Any], context: RequestContext, topic: Topic) -> None:
+        if self._batches.get(key) is batch:
+            del self._batches[key]
+        task = asyncio.ensure_future(self._publish_together(context, topic, batch))
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def _publish_together(self, context: RequestContext, topic: Topic, batch: list[Any]) -> None:
+        try:
+            results = await self._publish(context, topic, [entry for entry, _ in batch])
+        except Exception as error:
+            for _, answer in batch:
+                if not answer.done():
+                    answer.set_exception(error)
+            return
+        for (_, answer), result in zip(batch, results, strict=True):
+            if not answer.done():
+                answer.set_result(result)
+
     async def _publish(self, context: RequestContext, topic: Topic, entries: list[Entry]) -> list[dict[str, Any]]:
         if not topic.fifo:
             prepared = await self.prepare(context, topic, entries)
@@ -288,29 +351,30 @@ class Publishing(TopicCore):
         prepared.results = [
             {"MessageId": n.message_id, **({"SequenceNumber": n.sequence} if n.sequence else {})} for n in notifications
         ]
-        # (queue subscription ARN) -> [(entry position, SendMessage entry, delivery timer standing in for it)]
-        queued: dict[str, list[tuple[int, dict[str, Any], tuple[str, str]]]] = {}
+        # (queue subscription ARN) -> [(entry position, SendMessage entry, the delivery standing in for it)]
+        queued: dict[str, list[tuple[int, dict[str, Any], tuple[str, Notification]]]] = {}
         subscriptions: dict[str, Subscription] = {}
+        matched_by: list[tuple[int, Notification, list[Subscription], Envelopes]] = []
         for position, n in enumerate(notifications):
             matched = fanout.match(n.attributes, n.message_for) if fanout.subscriptions else []
-            if not matched:
-                continue
-            envelopes = Envelopes(n, self.signer)
-            payload = n.dumps()
+            if matched:
+                matched_by.append((position, n, matched, Envelopes(n, self.signer)))
+        enveloped = [(env, {"sqs"} if any(_enveloped(s) for s in subs) else set()) for _, _, subs, env in matched_by]
+        await presign(enveloped, self.signer)  # all of this turn's signatures in one batch
+        for position, n, matched, envelopes in matched_by:
             for sub in matched:
-                key = f"{sub.arn} {new_id()}"
                 if sub.protocol == "sqs":
                     subscriptions[sub.arn] = sub
                     message = sqs_message(n, envelopes, sub, topic.fifo)
-                    queued.setdefault(sub.arn, []).append((position, message, (key, payload)))
+                    queued.setdefault(sub.arn, []).append((position, message, (sub.arn, n)))
                 else:
-                    prepared.timers.append((position, key, payload))
+                    prepared.timers.append((position, sub.arn, n))
         for arn, items in queued.items():
             await self._stage(prepared, subscriptions[arn], items)
         return prepared
 
     async def _stage(
-        self, prepared: Prepared, sub: Subscription, items: list[tuple[int, dict[str, Any], tuple[str, str]]]
+        self, prepared: Prepared, sub: Subscription, items: list[tuple[int, dict[str, Any], tuple[str, Notification]]]
     ) -> None:
         """Stage one queue's messages, ten a call (one entry a call on a FIFO topic, whose duplicates are
         known only in the transaction); what the queue refuses becomes a delivery timer."""

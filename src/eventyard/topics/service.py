@@ -32,6 +32,8 @@ class TopicService(TopicOperations, SubscriptionOperations, Publishing):
         super().__init__(yard)
         self.signer = Signer(yard)
         self._group_locks = {}
+        self._batches = {}
+        self._flushing = set()
         self.deliveries = TopicDeliveries(self)
         self.dedup_sweep = DedupSweep(self)
         yard.kernel.register(self.deliveries)
@@ -42,6 +44,9 @@ class TopicService(TopicOperations, SubscriptionOperations, Publishing):
     async def start(self) -> None:
         await self.signer.start()
         await self.dedup_sweep.arm()
+
+    async def stop(self) -> None:
+        await self.signer.stop()
 
     async def certificate(self, file_name: str) -> str | None:
         """The PEM certificate served at a SigningCertURL's file name."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import logging
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -32,10 +33,12 @@ from cryptography.x509.oid import NameOID
 
 from eventyard.ids import random_hex
 from eventyard.topics import store
+from eventyard.topics.signers import SigningProcess
 
 if TYPE_CHECKING:
     from eventyard.yard import Yard
 
+log = logging.getLogger("eventyard.topics")
 KEY_BITS = int(os.environ.get("EVENTYARD_SNS_SIGNING_KEY_BITS", "1024"))
 CERT_PATH = "/_eventyard/sns/"
 CERT_PREFIX = "SimpleNotificationService-"
@@ -47,6 +50,12 @@ def string_to_sign(message: dict[str, Any]) -> str:
     """AWS's string to sign for a notification or a (un)subscribe confirmation."""
     fields = NOTIFICATION_FIELDS if message.get("Type") == "Notification" else CONFIRMATION_FIELDS
     return "".join(f"{name}\n{message[name]}\n" for name in fields if message.get(name) is not None)
+
+
+def sign_text(key: Any, text: str, version: str) -> str:
+    """RSA PKCS#1 v1.5 over ``text``: SHA1 for SignatureVersion 1, SHA256 for 2; base64."""
+    digest = hashes.SHA256() if version == "2" else hashes.SHA1()
+    return base64.b64encode(key.sign(text.encode("utf-8"), padding.PKCS1v15(), digest)).decode("ascii")
 
 
 def _new_key(now: float) -> tuple[str, str, str]:
@@ -76,12 +85,19 @@ def _new_key(now: float) -> tuple[str, str, str]:
 
 
 class Signer:
-    """Signs with the database's key; ``start`` makes the key on the first run."""
+    """Signs with the database's key; ``start`` makes the key on the first run.
+
+    ``processes = 1`` (the server sets it) signs in a child process instead of on the event loop
+    (:mod:`.signers`), which leaves the loop free for requests while the other core signs.
+    """
 
     def __init__(self, yard: Yard) -> None:
         self.yard = yard
         self.key_id = ""
+        self.processes = 0
         self._key: Any = None
+        self._pem = ""
+        self._child: SigningProcess | None = None
 
     async def start(self) -> None:
         found = await self.yard.db.read(store.signing_key)
@@ -95,16 +111,37 @@ class Signer:
 
             found = await self.yard.db.write(job)
         assert found is not None
-        self.key_id, private_pem, _ = found
-        self._key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+        self.key_id, self._pem, _ = found
+        self._key = serialization.load_pem_private_key(self._pem.encode(), password=None)
+        if self.processes and self._child is None:
+            try:
+                self._child = SigningProcess(self._pem)
+                await self._child.start()
+            except Exception:  # signing stays on the loop: slower, as correct
+                log.warning("sns: could not start the signing process; signing on the event loop", exc_info=True)
+                self._child = None
+
+    async def stop(self) -> None:
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
 
     def cert_url(self, endpoint: str) -> str:
         return f"{endpoint}{CERT_PATH}{CERT_PREFIX}{self.key_id}.pem"
 
     def sign(self, message: dict[str, Any], version: str) -> str:
-        digest = hashes.SHA256() if version == "2" else hashes.SHA1()
-        signature = self._key.sign(string_to_sign(message).encode("utf-8"), padding.PKCS1v15(), digest)
-        return base64.b64encode(signature).decode("ascii")
+        return sign_text(self._key, string_to_sign(message), version)
+
+    async def sign_many(self, messages: list[dict[str, Any]], version: str) -> list[str]:
+        """Signatures of several messages: in the signing process when there is one, else here."""
+        child = self._child
+        if child is not None and child.alive:
+            try:
+                return await child.sign([string_to_sign(m) for m in messages], version)
+            except Exception:
+                log.warning("sns: the signing process failed; signing on the event loop", exc_info=True)
+                self._child = None
+        return [self.sign(message, version) for message in messages]
 
     async def certificate(self, file_name: str) -> str | None:
         """The PEM certificate served as ``file_name`` (``SimpleNotificationService-<id>.pem``), if any."""
