@@ -69,25 +69,27 @@ def _measure(server: Running, subscriptions: int, seconds: float) -> tuple[float
 
 
 def run(quick: bool = False) -> str:
+    """Each server twice, interleaved (ours, a peer, ours, the peer), keeping each figure's best:
+    on a shared two-core machine, load from elsewhere comes and goes within one run."""
     seconds = 2.0 if quick else 5.0
     rows: dict[str, dict[str, float]] = {}
-    for name, start in [
-        ("eventyard", eventyard),
-        ("ministack", lambda: peer("ministack")),
-        ("moto", lambda: peer("moto")),
-    ]:
-        server = start()
-        if server is None:
-            continue
-        try:
-            figures: dict[str, float] = {}
-            for subscriptions in (1, 10):
-                published, delivered = _measure(server, subscriptions, seconds)
-                figures[f"{subscriptions} subscription(s): Publish calls/s"] = published
-                figures[f"{subscriptions} subscription(s): delivered to SQS, messages/s"] = delivered
-            rows[name] = figures
-        finally:
-            server.stop()
+    starters = [("eventyard", eventyard), ("ministack", lambda: peer("ministack")), ("moto", lambda: peer("moto"))]
+    for _ in range(1 if quick else 2):
+        for name, start in starters:
+            server = start()
+            if server is None:
+                continue
+            try:
+                figures = rows.setdefault(name, {})
+                for subscriptions in (1, 10):
+                    published, delivered = _measure(server, subscriptions, seconds)
+                    for figure, value in [
+                        (f"{subscriptions} subscription(s): Publish calls/s", published),
+                        (f"{subscriptions} subscription(s): delivered to SQS, messages/s", delivered),
+                    ]:
+                        figures[figure] = max(figures.get(figure, 0.0), value)
+            finally:
+                server.stop()
     peers = [p for p in rows if p != "eventyard"]
     lines = [
         "| figure | eventyard (SQLite, durable) | " + " | ".join(peers) + " | "
@@ -101,5 +103,5 @@ def run(quick: bool = False) -> str:
     return (
         "\n".join(lines)
         + "\n\n(32 wrk connections, one message per Publish; delivered = messages in the subscribed queues / time"
-        " from first request to last delivery)"
+        " from first request to last delivery; best of two interleaved rounds)"
     )

@@ -39,7 +39,7 @@ async def gateway() -> AsyncIterator[Gateway]:
         ("sts", "query", "GetCallerIdentity", {}),
         ("ec2", "ec2", "DescribeInstances", {}),
         ("lambda", "rest-json", "ListFunctions", {}),
-        ("sns", "query", "ListTopics", {}),
+        ("cloudformation", "query", "ListStacks", {}),
         ("kinesis", "json", "ListStreams", {}),  # routed (in SERVICES), its module not there yet
     ],
 )
