@@ -22,6 +22,11 @@ from typing import Any
 AUTHORIZATION = "AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/svc/aws4_request, SignedHeaders=host, Signature=0"
 
 
+def authorization(scope: str) -> str:
+    """The Authorization header with ``scope`` as the credential's service (query requests are routed by it)."""
+    return AUTHORIZATION.replace("/svc/", f"/{scope}/")
+
+
 @dataclass
 class LoadResult:
     requests: int
@@ -36,18 +41,23 @@ class LoadResult:
 
 @dataclass
 class Request:
-    """One prepared AWS request: a target header and a body (a list cycles through several bodies)."""
+    """One prepared AWS request: a target header and a body (a list cycles through several bodies).
+
+    A query-protocol request (SNS) has no target (``""``): its form names the action, and ``scope``
+    the service its credential is for."""
 
     target: str
     bodies: list[bytes]
     content_type: str = "application/x-amz-json-1.0"
     path: str = "/"
+    scope: str = "svc"
 
     def raw(self, host: str, body: bytes) -> bytes:
+        target = f"X-Amz-Target: {self.target}\r\n" if self.target else ""
         head = (
-            f"POST {self.path} HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: {self.target}\r\n"
+            f"POST {self.path} HTTP/1.1\r\nHost: {host}\r\n{target}"
             f"Content-Type: {self.content_type}\r\nContent-Length: {len(body)}\r\n"
-            f"Authorization: {AUTHORIZATION}\r\n\r\n"
+            f"Authorization: {authorization(self.scope)}\r\n\r\n"
         )
         return head.encode() + body
 
@@ -64,9 +74,9 @@ def _wrk(endpoint: str, request: Request, seconds: float, connections: int) -> L
 local bodies = {{{bodies}}}
 local i = 0
 wrk.method = "POST"
-wrk.headers["X-Amz-Target"] = "{request.target}"
+{f'wrk.headers["X-Amz-Target"] = "{request.target}"' if request.target else ""}
 wrk.headers["Content-Type"] = "{request.content_type}"
-wrk.headers["Authorization"] = "{AUTHORIZATION}"
+wrk.headers["Authorization"] = "{authorization(request.scope)}"
 request = function()
   i = i + 1
   return wrk.format(nil, "{request.path}", nil, bodies[(i % #bodies) + 1])

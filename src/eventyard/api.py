@@ -43,6 +43,7 @@ class Api:
     def __init__(self, services: Mapping[str, Service]) -> None:
         self.services = services
         self._operations: dict[tuple[str, str], tuple[Model, Operation]] = {}
+        self._stagers: dict[tuple[str, str], tuple[Model, Any]] = {}
 
     def served(self, service: str) -> bool:
         return service in self.services
@@ -109,8 +110,12 @@ class Api:
     ) -> StagedCall:
         """Check ``operation`` now and return its writes for the caller's transaction (see
         :mod:`eventyard.staging`); :class:`CannotStage` when the service offers no staged form."""
-        model, _ = self.operation(service, operation)
-        stager = getattr(self.services[service], "stage_" + operation_method(operation), None)
+        found = self._stagers.get((service, operation))
+        if found is None:  # found once: staging is on the hot path of fan-outs (one call per subscription)
+            model, _ = self.operation(service, operation)
+            found = (model, getattr(self.services[service], "stage_" + operation_method(operation), None))
+            self._stagers[(service, operation)] = found
+        model, stager = found
         if stager is None:
             raise CannotStage(f"{service} {operation} has no staged form")
         staged: StagedCall = await stager(context, request if trusted else model.validate(operation, request))

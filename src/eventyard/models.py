@@ -307,6 +307,8 @@ class Model:
         return result
 
     def _validation_error(self, problems: list[str]) -> ClientError:
+        if self.name == "sns":
+            return _sns_validation_error(problems)
         if not self.coral_style:  # SQS names the first problem only
             first = problems[0]
             if first.startswith("required:"):
@@ -332,6 +334,34 @@ class Model:
             if shape.name == code:
                 return shape.name
         return None
+
+
+class SnsValidationError(ClientError):
+    code = "ValidationError"
+
+
+class SnsInvalidParameter(ClientError):
+    code = "InvalidParameter"
+    shape = "InvalidParameterException"
+
+
+def _sns_validation_error(problems: list[str]) -> ClientError:
+    """SNS (AWS-recorded): a missing top-level member is ``InvalidParameter`` ("Invalid parameter:
+    SubscriptionArn Reason: no value for required parameter"); anything deeper is Coral's text under
+    the code ``ValidationError``."""
+    first = problems[0]
+    if first.startswith("required:") and "." not in first[9:]:
+        return SnsInvalidParameter(f"Invalid parameter: {first[9:]} Reason: no value for required parameter")
+    texts = []
+    for problem in problems:
+        if problem.startswith("required:"):
+            where, value, constraint = problem[9:], "null", "Member must not be null"
+        else:
+            where, value, constraint = problem.split("|", 2)
+        texts.append(f"Value {value} at '{'.'.join(_coral_name(p) for p in where.split('.'))}' failed to satisfy "
+                     f"constraint: {constraint}")  # fmt: skip
+    noun = "error" if len(texts) == 1 else "errors"
+    return SnsValidationError(f"{len(texts)} validation {noun} detected: " + "; ".join(texts))
 
 
 @cache

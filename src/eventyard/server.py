@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import json
 import logging
+import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,6 +60,9 @@ def build(options: ServerOptions) -> Gateway:
     clock = VirtualClock() if options.virtual_clock else None
     endpoint = f"http://{options.host}:{options.port}"
     yard = Yard(url, clock=clock, endpoint=endpoint)
+    topics = yard.services.get("sns")
+    if topics is not None:  # sign notifications in a child process: the event loop serves meanwhile
+        topics.signer.processes = int(os.environ.get("EVENTYARD_SNS_SIGNERS", "1"))  # type: ignore[attr-defined]
     if options.app:
         load_app(options.app, yard)
     return Gateway(yard, auth=load_auth(options.auth))

@@ -27,6 +27,7 @@ SERVICES: dict[str, str] = {
     "events": "eventyard.bus.service:BusService",
     "stepfunctions": "eventyard.workflows.service:WorkflowService",
     "kinesis": "eventyard.streams.service:StreamService",
+    "sns": "eventyard.topics.service:TopicService",
 }
 
 

@@ -39,7 +39,6 @@ async def gateway() -> AsyncIterator[Gateway]:
         ("sts", "query", "GetCallerIdentity", {}),
         ("ec2", "ec2", "DescribeInstances", {}),
         ("lambda", "rest-json", "ListFunctions", {}),
-        ("sns", "query", "ListTopics", {}),
         ("cloudformation", "query", "ListStacks", {}),
     ],
 )

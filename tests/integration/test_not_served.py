@@ -14,7 +14,11 @@ from tests.harness.server import ServerProcess
 @pytest.mark.parametrize("mode", ["legacy", "standard"])
 @pytest.mark.parametrize(
     ("service", "call"),
-    [("s3", lambda c: c.list_buckets()), ("dynamodb", lambda c: c.list_tables()), ("sns", lambda c: c.list_topics())],
+    [
+        ("s3", lambda c: c.list_buckets()),
+        ("dynamodb", lambda c: c.list_tables()),
+        ("cloudformation", lambda c: c.list_stacks()),
+    ],
 )
 def test_an_unserved_service_is_a_clear_error_without_retries(server: ServerProcess, mode, service, call) -> None:
     client = boto3.client(

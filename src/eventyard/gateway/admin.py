@@ -3,7 +3,9 @@
 - ``GET /_eventyard/health``: ``{"status": "ready", "services": [...], "durable": ...}``;
 - ``GET /metrics``: Prometheus text;
 - ``GET|POST /_eventyard/clock``: read the clock, or with ``--virtual-clock`` move it:
-  ``{"advance": SECONDS}`` or ``{"set": EPOCH_SECONDS}``.
+  ``{"advance": SECONDS}`` or ``{"set": EPOCH_SECONDS}``;
+- ``GET /_eventyard/sns/SimpleNotificationService-<key>.pem``: the certificate SNS notifications are
+  signed with (their ``SigningCertURL``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from eventyard.gateway.app import Gateway
 
 JSON = "application/json"
+SNS_CERTIFICATES = "/_eventyard/sns/"
 
 
 def _json(status: int, value: Any) -> Reply:
@@ -60,4 +63,8 @@ async def handle(gateway: Gateway, scope: dict[str, Any] | Any, headers: dict[st
             except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError) as error:
                 return _json(400, {"message": f"expected {{'advance': seconds}} or {{'set': epoch}}: {error}"})
         return _json(200, {"now": clock.now(), "virtual": isinstance(clock, VirtualClock)})
+    if path.startswith(SNS_CERTIFICATES) and "sns" in yard.services:
+        pem = await yard.services["sns"].certificate(path[len(SNS_CERTIFICATES) :])  # type: ignore[attr-defined]
+        if pem is not None:
+            return Reply(200, pem.encode(), "application/x-pem-file")
     return _json(404, {"message": f"no such endpoint {path}"})

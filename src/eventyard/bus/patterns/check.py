@@ -103,18 +103,22 @@ class _Wrapped(Exception):
     """event-ruler catches an error inside an anything-but list and reports it again (location twice)."""
 
 
-def parse_pattern(text: str) -> Pattern:
+def parse_pattern(text: str, *, filter_policy: bool = False) -> Pattern:
     """Check ``text`` (an EventPattern as sent to PutRule/TestEventPattern) and return its compiled form.
 
     Raises ``InvalidEventPatternException`` carrying AWS's message for the first problem found.
+    ``filter_policy``: the text is an SNS filter policy, whose language is this one without
+    ``wildcard`` and with ``prefix`` as the only ``anything-but`` variant (AWS-recorded messages:
+    ``Unrecognized match type wildcard``, ``Unsupported anything-but pattern: suffix``).
     """
-    return _Checker(text).pattern()
+    return _Checker(text, filter_policy).pattern()
 
 
 class _Checker:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, filter_policy: bool = False) -> None:
         self.text = text
         self.tokens = Tokens(text)
+        self.filter_policy = filter_policy
 
     # --- structure ------------------------------------------------------------------------------
 
@@ -225,6 +229,8 @@ class _Checker:
             text = tokens.read_text()
             self._expect_end(_ONE_KEY)
             return Prefix(text) if kind == "prefix" else Suffix(text)
+        if kind == "wildcard" and self.filter_policy:
+            raise tokens.fail(f"Unrecognized match type {kind}")
         if kind in ("exactly", "equals-ignore-case", "wildcard", "cidr"):
             value = tokens.next()
             if value.kind is not Kind.STRING:
@@ -276,7 +282,8 @@ class _Checker:
             if tokens.next().kind is not Kind.FIELD_NAME:
                 raise tokens.fail("Anything-But expression name not found")
             variant = tokens.read_text()
-            if variant not in ("equals-ignore-case", "prefix", "suffix", "wildcard"):
+            allowed = ("prefix",) if self.filter_policy else ("equals-ignore-case", "prefix", "suffix", "wildcard")
+            if variant not in allowed:
                 raise tokens.fail(f"Unsupported anything-but pattern: {variant}")
             token = tokens.next()
         if token.kind not in (Kind.START_ARRAY, Kind.STRING, Kind.NUMBER):
