@@ -6,6 +6,8 @@ from tests.workflows.conftest import machine, run
 
 
 async def test_pass_chain_emits_entered_and_exited_per_state_with_linked_ids() -> None:
+    """The first state's entry links to no event (previousEventId 0), as every AWS-recorded history shows
+    (localstack test_base.snapshot.json, TestSnfBase test_state_pass_result and the rest)."""
     result = await run(
         machine({"A": {"Type": "Pass", "Result": {"n": 1}, "Next": "B"}, "B": {"Type": "Succeed"}}), {"in": True}
     )
@@ -21,7 +23,7 @@ async def test_pass_chain_emits_entered_and_exited_per_state_with_linked_ids() -
         "ExecutionSucceeded",
     ]
     assert [event["id"] for event in result.history] == [1, 2, 3, 4, 5, 6]
-    assert [event["previousEventId"] for event in result.history] == [0, 1, 2, 3, 4, 5]
+    assert [event["previousEventId"] for event in result.history] == [0, 0, 2, 3, 4, 5]
     entered = result.history[1]["stateEnteredEventDetails"]
     assert entered == {"name": "A", "input": '{"in":true}', "inputDetails": {"truncated": False}}
     exited = result.history[2]["stateExitedEventDetails"]

@@ -32,12 +32,19 @@ from eventyard.workflows.retry import (
     reported_error,
     retry_delay,
 )
-from eventyard.workflows.runtime import Execution, ExecutionInfo, ExecutionTimedOut, Outcome, StateRun, Thread
+from eventyard.workflows.runtime import (
+    RETRYABLE_TYPES,
+    Execution,
+    ExecutionInfo,
+    ExecutionTimedOut,
+    Outcome,
+    StateRun,
+    Thread,
+)
 from eventyard.workflows.states import HANDLERS
 from eventyard.workflows.tasks import CallableTasks, TaskInvoker
 from eventyard.workflows.variables import Scope
 
-RETRYABLE_TYPES = frozenset({"Task", "Parallel", "Map"})
 ABORTABLE_TYPES = frozenset({"Task", "Wait", "Parallel", "Map"})
 PAYLOAD_LIMIT = 256 * 1024
 ACCOUNT = "000000000000"
@@ -133,7 +140,7 @@ class Interpreter:
             0,
             {"input": payload(value), "inputDetails": {"truncated": False}, "roleArn": info.role_arn},
         )
-        execution.root = Thread(self.machine, Scope(), last_event=1)
+        execution.root = Thread(self.machine, Scope(), last_event=0)
         return await finish_execution(execution, self.machine.start_at, value, None)
 
     async def resume(

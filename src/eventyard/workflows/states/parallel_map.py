@@ -29,10 +29,11 @@ import orjson
 
 from eventyard.workflows import dataflow
 from eventyard.workflows.errors import StatesError
-from eventyard.workflows.history import History
+from eventyard.workflows.history import History, error_details
 from eventyard.workflows.model import ABSENT, StateMachine
+from eventyard.workflows.retry import choose_retry
 from eventyard.workflows.runtime import Outcome, StateRun, Thread
-from eventyard.workflows.tasks import TaskRequest, parse_resource
+from eventyard.workflows.tasks import TaskNotImplemented, TaskRequest, parse_resource
 from eventyard.workflows.variables import Scope
 
 # --- Parallel ------------------------------------------------------------------------------------
@@ -53,11 +54,28 @@ async def run_parallel(run: StateRun) -> Outcome:
     jobs = [(str(index), branch, branch_input) for index, branch in enumerate(state.branches)]
     try:
         results = await _run_children(run, jobs, started, limit=0)
-    except StatesError:
-        run.emit("ParallelStateFailed")
+    except StatesError as exc:
+        _state_failed(run, "ParallelStateFailed", exc)
         raise
-    run.emit("ParallelStateSucceeded")
+    _state_succeeded(run, "ParallelStateSucceeded")
     return _finish(run, results)
+
+
+def _state_failed(run: StateRun, event_type: str, exc: StatesError) -> None:
+    """``ParallelStateFailed``/``MapStateFailed``, unless a retrier takes the error.
+
+    AWS records a retried Parallel or Map as ``...Started`` again with no ``...Failed`` in between
+    (test_base_scenarios test_map_state_retry, test_parallel_state_retry); the failed event comes
+    only when the error leaves the state, caught or not.
+    """
+    if choose_retry(run.state.retry, run.thread.retries, exc.error) is None:
+        run.emit(event_type)
+
+
+def _state_succeeded(run: StateRun, event_type: str) -> None:
+    """``ParallelStateSucceeded``/``MapStateSucceeded``/``MapRunSucceeded``: AWS links the next event
+    (``...StateExited``) to the same event this one follows, not to this one."""
+    run.history.add(event_type, run.thread.last_event)
 
 
 # --- Map -----------------------------------------------------------------------------------------
@@ -67,20 +85,23 @@ async def run_map(run: StateRun) -> Outcome:
     state = run.state
     processor = state.processor
     assert processor is not None
-    distributed = processor.processor_config.get("Mode") == "DISTRIBUTED"
-    items, effective = await _items(run)
+    if processor.processor_config.get("Mode") == "DISTRIBUTED":
+        return await _run_distributed(run, processor)
+    if "ItemReader" in state.raw:
+        effective = run.raw_input if state.jsonata else dataflow.effective_input(run)
+        items = await _read_items(run, state.raw["ItemReader"], effective)
+    else:
+        items, effective = await _items(run)
     limit = _max_concurrency(run, effective)
     inputs = [_item_input(run, index, item, effective) for index, item in enumerate(items)]
-    if distributed:
-        return await _run_distributed(run, processor, inputs, effective)
     started = run.emit("MapStateStarted", {"length": len(inputs)})
     jobs = [(str(index), processor, value) for index, value in enumerate(inputs)]
     try:
         results = await _run_children(run, jobs, started, limit=limit, iterations=True)
-    except StatesError:
-        run.emit("MapStateFailed")
+    except StatesError as exc:
+        _state_failed(run, "MapStateFailed", exc)
         raise
-    run.emit("MapStateSucceeded")
+    _state_succeeded(run, "MapStateSucceeded")
     return _finish(run, results)
 
 
@@ -89,8 +110,6 @@ async def _items(run: StateRun) -> tuple[list[Any], Any]:
     raw = state.raw
     if state.jsonata:
         effective = run.raw_input
-        if "ItemReader" in raw:
-            return await _read_items(run, raw["ItemReader"]), effective
         items = dataflow.evaluate(run, raw["Items"], "Items") if "Items" in raw else effective
         if not isinstance(items, list):
             raise StatesError(
@@ -101,8 +120,6 @@ async def _items(run: StateRun) -> tuple[list[Any], Any]:
             )
         return items, effective
     effective = dataflow.effective_input(run)
-    if "ItemReader" in raw:
-        return await _read_items(run, raw["ItemReader"]), effective
     path = raw.get("ItemsPath", "$")
     items = dataflow.select(run, path, effective)
     if not isinstance(items, list):
@@ -113,20 +130,30 @@ async def _items(run: StateRun) -> tuple[list[Any], Any]:
     return items, effective
 
 
-async def _read_items(run: StateRun, reader: dict[str, Any]) -> list[Any]:
-    """Items an ItemReader names (an S3 object or listing), fetched through the task invoker."""
+async def _read_items(run: StateRun, reader: dict[str, Any], effective: Any) -> list[Any]:
+    """Items an ItemReader names (an S3 object or listing), fetched through the task invoker.
+
+    Eventyard serves no S3: unless the invoker has a reader for the resource (an in-process test's
+    CallableTasks may), the read fails as AWS reports a reader that cannot read its source,
+    ``States.ItemReaderFailed``, with a cause that says why.
+    """
     if run.state.jsonata:
         parameters = dataflow.evaluate(run, reader.get("Arguments", {}), "ItemReader/Arguments")
     else:
-        parameters = dataflow.resolve(run, reader.get("Parameters", {}), dataflow.effective_input(run))
+        parameters = dataflow.resolve(run, reader.get("Parameters", {}), effective)
     resource = parse_resource(str(reader.get("Resource", "")))
     request = TaskRequest(resource, parameters, run.state.name, run.execution.info.execution_arn)
     request.parameters = {"ReaderConfig": reader.get("ReaderConfig", {}), **(parameters or {})}
-    items = await run.execution.tasks.invoke(request)
-    if not isinstance(items, list):
+    try:
+        items = await run.execution.tasks.invoke(request)
+    except TaskNotImplemented:
         raise StatesError(
-            "States.ItemReaderFailed", f"The item reader of state '{run.state.name}' did not return a list."
-        )
+            "States.ItemReaderFailed",
+            f"Eventyard serves no S3: the ItemReader of state '{run.state.name}' cannot call "
+            f"{resource.resource_type}:{resource.resource} ({resource.arn}).",
+        ) from None
+    if not isinstance(items, list):
+        raise StatesError("States.ItemReaderFailed", "Attempting to map over non-iterable node.")
     limit = (reader.get("ReaderConfig") or {}).get("MaxItems")
     return items[: int(limit)] if isinstance(limit, int) and limit > 0 else items
 
@@ -183,8 +210,15 @@ async def _run_children(
     history = run.history
     results: list[Any] = [None] * len(jobs)
     gate = asyncio.Semaphore(limit) if limit else None
+    # AWS's previousEventId links of an inline Map (test_base_scenarios test_map_state,
+    # test_map_state_nested): an iteration starts from the last state event of the iteration that
+    # finished before it (not from its MapIteration{Succeeded,Failed}), and a failed state's
+    # MapStateFailed/ParallelStateFailed follows the failing child's last state event.
+    cursor = started
+    failed_at: int | None = None
 
     async def one(position: int, key: str, machine: StateMachine, child_input: Any) -> None:
+        nonlocal cursor, failed_at
         saved = resume.get(key)
         if saved is not None and "output" in saved:
             results[position] = saved["output"]
@@ -202,25 +236,24 @@ async def _run_children(
             parent.live_children[key] = child
             if iterations and frame is None:
                 child.last_event = history.add(
-                    "MapIterationStarted", started, {"name": run.state.name, "index": position}
+                    "MapIterationStarted", cursor, {"name": run.state.name, "index": position}
                 )
             start = frame["state"] if frame else machine.start_at
             try:
                 output = await run_thread(child, start, frame["input"] if frame else child_input, frame)
             except StatesError:
+                if failed_at is None:
+                    failed_at = child.last_event
                 if iterations:
-                    child.last_event = history.add(
-                        "MapIterationFailed", child.last_event, {"name": run.state.name, "index": position}
-                    )
+                    history.add("MapIterationFailed", child.last_event, {"name": run.state.name, "index": position})
                 raise
             except asyncio.CancelledError:
                 if iterations and not run.execution.hooks.suspending:
                     history.add("MapIterationAborted", child.last_event, {"name": run.state.name, "index": position})
                 raise
+            cursor = child.last_event
             if iterations:
-                child.last_event = history.add(
-                    "MapIterationSucceeded", child.last_event, {"name": run.state.name, "index": position}
-                )
+                history.add("MapIterationSucceeded", child.last_event, {"name": run.state.name, "index": position})
             results[position] = output
             parent.children[key] = {"output": output}
             del parent.live_children[key]
@@ -230,6 +263,7 @@ async def _run_children(
 
     hooks = run.execution.hooks
     hooks.waiting_on_children(True)
+    finished = False
     try:
         if limit == 1:
             for position, (key, machine, child_input) in enumerate(jobs):
@@ -241,10 +275,16 @@ async def _run_children(
             finally:
                 for task in tasks:
                     task.cancel()
+        finished = True
     finally:
         hooks.waiting_on_children(False)
-        last = max([started, *(c.last_event for c in parent.live_children.values())])
-        parent.last_event = max(parent.last_event, last, history.last_id if jobs else started)
+        if finished:
+            parent.last_event = history.last_id if jobs else started
+        elif failed_at is not None:
+            parent.last_event = failed_at
+        else:
+            last = max([started, *(c.last_event for c in parent.live_children.values())])
+            parent.last_event = max(parent.last_event, last, history.last_id if jobs else started)
         parent.children = {}
         parent.live_children = {}
     return results
@@ -267,13 +307,71 @@ async def _first_failure(tasks: Sequence[asyncio.Future[None]]) -> None:
 # --- Distributed Map -----------------------------------------------------------------------------
 
 
-async def _run_distributed(run: StateRun, processor: StateMachine, inputs: list[Any], effective: Any) -> Outcome:
+async def _run_distributed(run: StateRun, processor: StateMachine) -> Outcome:
+    """A Map run: items (read by its ItemReader inside the run), child workflows, tolerated failures.
+
+    AWS (test_base_scenarios test_map_item_reader_*): with an ItemReader, ``MapStateStarted`` says
+    ``length: 0`` and the items are read after ``MapRunStarted``; a reader that fails ends the run
+    with ``MapRunFailed`` (``States.ItemReaderFailed``) and ``MapStateFailed``.
+    """
     raw = run.state.raw
-    batches = _batches(run, inputs, effective)
+    reader = raw.get("ItemReader")
+    items: list[Any] = []
+    if reader is None:
+        items, effective = await _items(run)
+    else:
+        effective = run.raw_input if run.state.jsonata else dataflow.effective_input(run)
     label = raw.get("Label", run.state.name)
-    map_run_arn = run.execution.info.execution_arn.replace(":execution:", ":mapRun:", 1) + f"/{label}:{len(batches)}"
-    run.emit("MapStateStarted", {"length": len(batches)})
+    map_run_arn = run.execution.info.execution_arn.replace(":execution:", ":mapRun:", 1) + f"/{label}:{len(items)}"
+    run.emit("MapStateStarted", {"length": len(items)})
     run.emit("MapRunStarted", {"mapRunArn": map_run_arn})
+    try:
+        if reader is not None:
+            items = await _read_items(run, reader, effective)
+        inputs = [_item_input(run, index, item, effective) for index, item in enumerate(items)]
+        batches = _batches(run, inputs, effective)
+        outputs = await _run_map_run(run, processor, batches, effective)
+        if "ResultWriter" in raw:
+            outputs = await _write_results(run, raw["ResultWriter"], outputs, effective, map_run_arn)
+    except StatesError as exc:
+        run.emit("MapRunFailed", error_details(exc.error, exc.cause))
+        _state_failed(run, "MapStateFailed", exc)
+        raise
+    run.emit("MapRunSucceeded")
+    _state_succeeded(run, "MapStateSucceeded")
+    return _finish(run, outputs)
+
+
+async def _write_results(run: StateRun, writer: dict[str, Any], outputs: list[Any], effective: Any, arn: str) -> Any:
+    """A ResultWriter's S3 write through the task invoker; what it returns becomes the Map's result.
+
+    Without a writer behind the resource (Eventyard serves no S3) the Map run fails with
+    ``States.ResultWriterFailed``, AWS's error for results it could not write.
+    """
+    if run.state.jsonata:
+        parameters = dataflow.evaluate(run, writer.get("Arguments", {}), "ResultWriter/Arguments")
+    else:
+        parameters = dataflow.resolve(run, writer.get("Parameters", {}), effective)
+    resource = parse_resource(str(writer.get("Resource", "arn:aws:states:::s3:putObject")))
+    request = TaskRequest(resource, parameters, run.state.name, run.execution.info.execution_arn)
+    request.parameters = {
+        "WriterConfig": writer.get("WriterConfig", {}),
+        **(parameters or {}),
+        "MapRunArn": arn,
+        "Results": outputs,
+    }
+    try:
+        return await run.execution.tasks.invoke(request)
+    except TaskNotImplemented:
+        raise StatesError(
+            "States.ResultWriterFailed",
+            f"Eventyard serves no S3: the ResultWriter of state '{run.state.name}' cannot call "
+            f"{resource.resource_type}:{resource.resource} ({resource.arn}).",
+        ) from None
+
+
+async def _run_map_run(run: StateRun, processor: StateMachine, batches: list[Any], effective: Any) -> list[Any]:
+    """Every child workflow of a Map run; raises States.ExceedToleratedFailureThreshold past the tolerance."""
     tolerated_count, tolerated_percent = _tolerance(run, effective)
     limit = _max_concurrency(run, effective) or 1000
     gate = asyncio.Semaphore(limit)
@@ -297,13 +395,10 @@ async def _run_distributed(run: StateRun, processor: StateMachine, inputs: list[
     if tolerated_percent is not None and batches:
         allowed = max(allowed, math.floor(len(batches) * tolerated_percent / 100))
     if failures > allowed:
-        cause = "The specified tolerated failure threshold was exceeded"
-        run.emit("MapRunFailed", {"error": "States.ExceedToleratedFailureThreshold", "cause": cause})
-        run.emit("MapStateFailed")
-        raise StatesError("States.ExceedToleratedFailureThreshold", cause)
-    run.emit("MapRunSucceeded")
-    run.emit("MapStateSucceeded")
-    return _finish(run, outputs)
+        raise StatesError(
+            "States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded"
+        )
+    return outputs
 
 
 def _thread_runner(run: StateRun) -> Callable[[Thread, str, Any, dict[str, Any] | None], Awaitable[Any]]:
