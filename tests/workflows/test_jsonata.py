@@ -147,3 +147,13 @@ def test_check_syntax_reports_parse_errors():
     message = check_syntax("{% a[1,2) %}")
     assert message is not None
     assert message.startswith("S0202")
+
+
+def test_a_cached_expression_keeps_its_time_limit_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library starts the 5 s limit when an expression is compiled; cached, it must restart per run."""
+    from jsonata import timebox
+
+    assert evaluate("{% 20 + 22 %}", states={}) == 42
+    later = timebox.Timebox.current_milli_time() + 60_000
+    monkeypatch.setattr(timebox.Timebox, "current_milli_time", staticmethod(lambda: later))
+    assert evaluate("{% 20 + 22 %}", states={}) == 42

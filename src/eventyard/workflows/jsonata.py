@@ -95,6 +95,9 @@ def evaluate(
     bindings: dict[str, Any] = {"states": _bindable(states)}
     if variables:
         bindings.update((name, _bindable(value)) for name, value in variables.items() if name != "states")
+    # The library starts an expression's time limit when it is compiled, not when it runs: a cached
+    # expression would "time out" for good 5 s after its first use. A fresh limit for each run.
+    compiled.environment.set_runtime_bounds(_TIMEOUT_MS, _MAX_DEPTH)
     try:
         result = compiled.evaluate(None, bindings)
     except JException as error:
