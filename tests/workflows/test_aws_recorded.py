@@ -265,3 +265,187 @@ async def test_state_retry_count_is_in_a_task_context_but_not_in_a_pass_context(
     result = await run(definition, {}, CallableTasks({FUNCTION: flaky}))
     assert set(result.output["pass"]["state"]) == {"EnteredTime", "Name"}
     assert result.output["task"]["state"]["RetryCount"] == 1
+
+
+# --- JSONata failures: EvaluationFailed and the field they name ------------------------------------------
+
+
+async def test_a_failed_jsonata_evaluation_records_evaluation_failed_naming_the_field() -> None:
+    """test_assign_reference_variables.snapshot.json test_undefined_reference[BASE_UNDEFINED_ASSIGN]:
+    EvaluationFailed {error, cause, location, state} comes before ExecutionFailed, linked to the event
+    the state's entry follows, and the field is named from the state field down (``Assign/result``)."""
+    definition = machine(
+        {
+            "First": {"Type": "Pass", "Next": "Broken"},
+            "Broken": {"Type": "Pass", "Assign": {"result": "{% $doesNotExist %}"}, "End": True},
+        },
+        QueryLanguage="JSONata",
+    )
+    result = await run(definition)
+    cause = (
+        "An error occurred while executing the state 'Broken' (entered at the event id #4). The JSONata "
+        "expression '$doesNotExist' specified for the field 'Assign/result' returned nothing (undefined)."
+    )
+    assert (result.error, result.cause) == ("States.QueryEvaluationError", cause)
+    assert links(result)[3:] == [(4, 3, "PassStateEntered"), (5, 3, "EvaluationFailed"), (6, 5, "ExecutionFailed")]
+    assert result.history[4]["evaluationFailedEventDetails"] == {
+        "error": "States.QueryEvaluationError",
+        "cause": cause,
+        "location": "Assign/result",
+        "state": "Broken",
+    }
+
+
+async def test_arguments_and_output_failures_name_their_own_field() -> None:
+    """test_undefined_reference[BASE_UNDEFINED_ARGUMENTS_FIELD] and [BASE_UNDEFINED_OUTPUT]: the
+    field is ``Arguments/FunctionName`` and ``Output``, nothing put before it."""
+    task = machine(
+        {"Call": {"Type": "Task", "Resource": FUNCTION, "Arguments": {"FunctionName": "{% $nope %}"}, "End": True}},
+        QueryLanguage="JSONata",
+    )
+    result = await run(task)
+    assert result.cause is not None and "specified for the field 'Arguments/FunctionName' returned" in result.cause
+    output = machine({"Out": {"Type": "Pass", "Output": "{% $nope %}", "End": True}}, QueryLanguage="JSONata")
+    result = await run(output)
+    assert result.cause is not None and "specified for the field 'Output' returned nothing" in result.cause
+    assert result.history[2]["evaluationFailedEventDetails"]["location"] == "Output"
+
+
+async def test_map_items_that_are_not_an_array_fail_with_aws_wording_and_map_state_failed() -> None:
+    """test_base_scenarios.snapshot.json test_map_state_items_eval_jsonata_fail[object] and
+    test_map_state_items_input_types[number]: the expression is quoted without its braces, the value
+    rendered as JSON; without Items the input itself is blamed and no location is given; both record
+    EvaluationFailed and then MapStateFailed."""
+    processor = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
+    items = machine(
+        {"Each": {"Type": "Map", "Items": "{% {'foo': 'bar'} %}", "ItemProcessor": processor, "End": True}},
+        QueryLanguage="JSONata",
+    )
+    result = await run(items)
+    assert result.cause == (
+        "An error occurred while executing the state 'Each' (entered at the event id #2). The JSONata expression "
+        "'{'foo': 'bar'}' specified for the field 'Items' returned an unexpected result type. Expected 'array', "
+        'but was \'object\' for value: {"foo":"bar"}'
+    )
+    assert links(result)[2:] == [(3, 0, "EvaluationFailed"), (4, 3, "MapStateFailed"), (5, 4, "ExecutionFailed")]
+    plain = machine({"Each": {"Type": "Map", "ItemProcessor": processor, "End": True}}, QueryLanguage="JSONata")
+    result = await run(plain, 1)
+    assert result.cause == (
+        "An error occurred while executing the state 'Each' (entered at the event id #2). "
+        "Map state input must be an array but was: 1"
+    )
+    assert "location" not in result.history[2]["evaluationFailedEventDetails"]
+
+
+async def test_a_jsonata_wait_timestamp_that_does_not_parse_is_a_query_evaluation_error() -> None:
+    """test_base_scenarios.snapshot.json test_wait_timestamp_jsonata[NO_T]: States.QueryEvaluationError,
+    location Timestamp, and this EvaluationFailed follows the Wait's entry itself."""
+    definition = machine(
+        {"Hold": {"Type": "Wait", "Timestamp": "{% $states.input.at %}", "End": True}}, QueryLanguage="JSONata"
+    )
+    result = await run(definition, {"at": "2016-12-05 21:29:29Z"})
+    assert (result.error, result.cause) == (
+        "States.QueryEvaluationError",
+        "An error occurred while executing the state 'Hold' (entered at the event id #2). The Timestamp field "
+        "cannot be parsed as an ISO-8601 extended offset date-time format string: 2016-12-05 21:29:29Z",
+    )
+    assert links(result)[2] == (3, 2, "EvaluationFailed")
+    assert result.history[2]["evaluationFailedEventDetails"]["location"] == "Timestamp"
+
+
+# --- Wait and Map paths: AWS's causes ---------------------------------------------------------------------
+
+
+async def test_wait_seconds_path_causes() -> None:
+    """test_wait.snapshot.json test_base_wait_seconds_path[1.5] and test_logs wait_seconds_path.json5
+    (input {}): a fraction cannot be parsed as a long; a missing value is not an input value."""
+    definition = machine({"Hold": {"Type": "Wait", "SecondsPath": "$.input.waitSeconds", "End": True}})
+    result = await run(definition, {"input": {"waitSeconds": 1.5}})
+    assert result.cause == (
+        "An error occurred while executing the state 'Hold' (entered at the event id #2). The SecondsPath "
+        "parameter cannot be parsed as a long value: $.input.waitSeconds == 1.5"
+    )
+    result = await run(definition, {})
+    assert (result.error, result.cause) == (
+        "States.Runtime",
+        "An error occurred while executing the state 'Hold' (entered at the event id #2). The SecondsPath "
+        "parameter does not reference an input value: $.input.waitSeconds",
+    )
+
+
+def _limits_map(extra: dict[str, Any], mode: str = "INLINE") -> dict[str, Any]:
+    processor = {
+        "ProcessorConfig": {"Mode": mode},
+        "StartAt": "Echo",
+        "States": {"Echo": {"Type": "Pass", "End": True}},
+    }
+    return machine({"Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": processor, "End": True, **extra}})
+
+
+async def test_max_concurrency_path_reads_the_value_as_text() -> None:
+    """test_base_scenarios.snapshot.json test_max_concurrency_path[NoNumber] (the cause, before
+    MapStateStarted) and test_assign_reference_variables test_reference_in_map_state
+    [MAP_STATE_REFERENCE_IN_MAX_CONCURRENCY_PATH] (a variable holding "1" will do)."""
+    definition = _limits_map({"MaxConcurrencyPath": "$.limit"})
+    result = await run(definition, {"items": [1], "limit": "NoNumber"})
+    assert result.cause == (
+        "An error occurred while executing the state 'Each' (entered at the event id #2). The MaxConcurrencyPath "
+        'field refers to value "NoNumber" which is not a valid integer: $.limit'
+    )
+    assert [event["type"] for event in result.history] == ["ExecutionStarted", "MapStateEntered", "ExecutionFailed"]
+    result = await run(definition, {"items": [1, 2], "limit": "1"})
+    assert (result.status, result.output) == ("SUCCEEDED", [1, 2])
+
+
+async def test_tolerated_failure_paths_fail_a_distributed_map_after_it_starts() -> None:
+    """test_base_scenarios.snapshot.json test_map_state_tolerated_failure_count_path[NoNumber] and [-1],
+    test_map_state_tolerated_failure_percentage_path[{}] and [100.1]: MapStateStarted, then ExecutionFailed
+    (no map run) with these causes."""
+    prefix = "An error occurred while executing the state 'Each' (entered at the event id #2). "
+    cases = [
+        (
+            "ToleratedFailureCountPath",
+            "NoNumber",
+            'The ToleratedFailureCountPath field refers to value "NoNumber" which is not a valid integer: $.tolerated',
+        ),
+        ("ToleratedFailureCountPath", -1, "ToleratedFailureCount cannot be negative."),
+        (
+            "ToleratedFailurePercentagePath",
+            {},
+            'The ToleratedFailurePercentagePath field refers to value "{}" which is not a valid float: $.tolerated',
+        ),
+        ("ToleratedFailurePercentagePath", 100.1, "ToleratedFailurePercentage must be between 0 and 100."),
+    ]
+    for field, value, cause in cases:
+        result = await run(_limits_map({field: "$.tolerated"}, "DISTRIBUTED"), {"items": [0], "tolerated": value})
+        assert (result.error, result.cause) == ("States.Runtime", prefix + cause), field
+        assert [event["type"] for event in result.history][2:] == ["MapStateStarted", "ExecutionFailed"]
+
+
+# --- timeouts ----------------------------------------------------------------------------------------------
+
+
+async def test_a_heartbeat_timeout_is_reported_as_states_timeout_but_caught_by_its_own_name() -> None:
+    """test_heartbeats.snapshot.json test_heartbeat_timeout (TaskTimedOut and ExecutionFailed say
+    States.Timeout, no cause); AWS's error-handling guide keeps States.HeartbeatTimeout for Catch/Retry."""
+    import asyncio
+
+    async def silent(parameters: Any) -> Any:
+        await asyncio.Event().wait()
+
+    definition = machine(
+        {
+            "Ask": {
+                "Type": "Task",
+                "Resource": FUNCTION,
+                "HeartbeatSeconds": 5,
+                "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "Expired"}],
+                "End": True,
+            },
+            "Expired": {"Type": "Pass", "End": True},
+        }
+    )
+    result = await run(definition, {}, CallableTasks({FUNCTION: silent}))
+    assert result.output == {"Error": "States.Timeout", "Cause": ""}
+    timed_out = next(event for event in result.history if event["type"] == "LambdaFunctionTimedOut")
+    assert timed_out["lambdaFunctionTimedOutEventDetails"] == {"error": "States.Timeout"}

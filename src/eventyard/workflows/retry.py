@@ -11,7 +11,10 @@ From AWS "Handling errors in Step Functions workflows":
   ``States.Runtime``, which are terminal: no retrier or catcher ever takes them.
 - ``States.TaskFailed`` matches every error except ``States.Timeout`` (and the terminal ones).
 - A task that runs longer than ``TimeoutSeconds`` fails with ``States.Timeout``; one whose worker
-  does not heartbeat within ``HeartbeatSeconds`` fails with ``States.HeartbeatTimeout``.
+  does not heartbeat within ``HeartbeatSeconds`` fails too, and AWS reports that as
+  ``States.Timeout`` as well (TaskTimedOut, ExecutionFailed: test_heartbeats test_heartbeat_timeout)
+  while ``States.HeartbeatTimeout`` is the name only Retry and Catch can use for it. A timeout has
+  no cause in the history (``Cause: ""`` in a catcher's error output).
 """
 
 from __future__ import annotations
@@ -29,12 +32,25 @@ from eventyard.workflows.runtime import ExecutionTimedOut
 TERMINAL_ERRORS = frozenset({"States.DataLimitExceeded", "States.Runtime"})
 
 
-def error_matches(names: tuple[str, ...], error: str) -> bool:
+class HeartbeatTimedOut(StatesError):
+    """A task whose worker stopped heartbeating: reported as ``States.Timeout``, matched as either name."""
+
+    matched_as = ("States.HeartbeatTimeout",)
+
+    def __init__(self) -> None:
+        super().__init__("States.Timeout", "")
+
+
+def error_matches(names: tuple[str, ...], error: str | StatesError) -> bool:
     """Whether an ``ErrorEquals`` list names ``error`` (with the States.ALL/TaskFailed wildcards)."""
+    aliases: tuple[str, ...] = ()
+    if isinstance(error, StatesError):
+        aliases = getattr(error, "matched_as", ())
+        error = error.error
     if error in TERMINAL_ERRORS:
         return False
     for name in names:
-        if name == error or name == "States.ALL":
+        if name == error or name == "States.ALL" or name in aliases:
             return True
         if name == "States.TaskFailed" and error != "States.Timeout":
             return True
@@ -51,7 +67,7 @@ def retry_delay(retrier: Retrier, attempt: int, rng: random.Random | None = None
     return delay
 
 
-def choose_retry(retriers: list[Retrier], attempts: list[int], error: str) -> int | None:
+def choose_retry(retriers: list[Retrier], attempts: list[int], error: str | StatesError) -> int | None:
     """The index of the retrier that takes ``error`` and still has attempts left, else None."""
     for index, retrier in enumerate(retriers):
         if error_matches(retrier.error_equals, error):
@@ -59,7 +75,7 @@ def choose_retry(retriers: list[Retrier], attempts: list[int], error: str) -> in
     return None
 
 
-def choose_catcher(catchers: list[Catcher], error: str) -> Catcher | None:
+def choose_catcher(catchers: list[Catcher], error: str | StatesError) -> Catcher | None:
     for catcher in catchers:
         if error_matches(catcher.error_equals, error):
             return catcher
@@ -77,6 +93,12 @@ def reported_error(exc: StatesError) -> str | None:
 
 def reported_cause(exc: StatesError) -> str | None:
     return getattr(exc, "reported_cause", exc.cause)
+
+
+def event_cause(exc: StatesError) -> str | None:
+    """The cause a history event reports: none for a timeout (AWS-recorded: test_timeouts, test_heartbeats)."""
+    cause = reported_cause(exc)
+    return None if exc.error == "States.Timeout" and not cause else cause
 
 
 class Deadline:
@@ -123,7 +145,7 @@ class Deadline:
                 if self.timeout_at is not None and now >= self.timeout_at:
                     raise StatesError("States.Timeout", "")
                 if self.heartbeat is not None and now >= self.last_beat + self.heartbeat:
-                    raise StatesError("States.HeartbeatTimeout", "")
+                    raise HeartbeatTimedOut
         except BaseException:
             task.cancel()
             raise

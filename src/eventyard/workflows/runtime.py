@@ -197,6 +197,7 @@ class StateRun:
     entered_id: int
     entered_time: float
     retry_count: int = 0
+    entered_previous: int | None = None  # the previousEventId of its *StateEntered event, when known
     task_token: str | None = None
     map_item: tuple[int, Any] | None = None
     resume: dict[str, Any] | None = None  # the children progress of a resumed Parallel/Map

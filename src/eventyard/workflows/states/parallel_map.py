@@ -27,10 +27,11 @@ from typing import Any
 
 import orjson
 
-from eventyard.workflows import dataflow
+from eventyard.workflows import dataflow, jsonata
 from eventyard.workflows.errors import StatesError
 from eventyard.workflows.history import History, error_details
 from eventyard.workflows.model import ABSENT, StateMachine
+from eventyard.workflows.paths import to_json
 from eventyard.workflows.retry import choose_retry
 from eventyard.workflows.runtime import Outcome, StateRun, Thread
 from eventyard.workflows.tasks import TaskNotImplemented, TaskRequest, parse_resource
@@ -68,8 +69,17 @@ def _state_failed(run: StateRun, event_type: str, exc: StatesError) -> None:
     (test_base_scenarios test_map_state_retry, test_parallel_state_retry); the failed event comes
     only when the error leaves the state, caught or not.
     """
-    if choose_retry(run.state.retry, run.thread.retries, exc.error) is None:
+    if choose_retry(run.state.retry, run.thread.retries, exc) is None:
         run.emit(event_type)
+
+
+def _failed_before_start(run: StateRun, exc: StatesError) -> None:
+    """A Map whose JSONata (``Items``...) fails before it starts: ``EvaluationFailed``, then
+    ``MapStateFailed`` (test_base_scenarios test_map_state_items_eval_jsonata_fail); a path error
+    (States.Runtime) ends the execution with neither (test_max_concurrency_path)."""
+    if exc.error == jsonata.QUERY_EVALUATION_ERROR:
+        dataflow.record_evaluation_failure(run, exc)
+        _state_failed(run, "MapStateFailed", exc)
 
 
 def _state_succeeded(run: StateRun, event_type: str) -> None:
@@ -87,13 +97,18 @@ async def run_map(run: StateRun) -> Outcome:
     assert processor is not None
     if processor.processor_config.get("Mode") == "DISTRIBUTED":
         return await _run_distributed(run, processor)
-    if "ItemReader" in state.raw:
-        effective = run.raw_input if state.jsonata else dataflow.effective_input(run)
-        items = await _read_items(run, state.raw["ItemReader"], effective)
-    else:
-        items, effective = await _items(run)
-    limit = _max_concurrency(run, effective)
-    inputs = [_item_input(run, index, item, effective) for index, item in enumerate(items)]
+    try:
+        if "ItemReader" in state.raw:
+            effective = run.raw_input if state.jsonata else dataflow.effective_input(run)
+            reader = state.raw["ItemReader"]
+            items = await _read_items(run, reader, effective, _max_items(run, reader, effective))
+        else:
+            items, effective = await _items(run)
+        limit = _max_concurrency(run, effective)
+        inputs = [_item_input(run, index, item, effective) for index, item in enumerate(items)]
+    except StatesError as exc:
+        _failed_before_start(run, exc)
+        raise
     started = run.emit("MapStateStarted", {"length": len(inputs)})
     jobs = [(str(index), processor, value) for index, value in enumerate(inputs)]
     try:
@@ -110,13 +125,19 @@ async def _items(run: StateRun) -> tuple[list[Any], Any]:
     raw = state.raw
     if state.jsonata:
         effective = run.raw_input
-        items = dataflow.evaluate(run, raw["Items"], "Items") if "Items" in raw else effective
+        if "Items" not in raw:
+            if not isinstance(effective, list):
+                raise StatesError(
+                    "States.QueryEvaluationError",
+                    run.runtime_prefix() + f"Map state input must be an array but was: {to_json(effective)}",
+                )
+            return effective, effective
+        items = dataflow.evaluate(run, raw["Items"], "Items")
         if not isinstance(items, list):
             raise StatesError(
                 "States.QueryEvaluationError",
-                run.runtime_prefix()
-                + f"The JSONata expression '{raw.get('Items', '$states.input')}' specified for the field 'Items' "
-                f"returned an unexpected data type. Expected an array, got {_json_type(items)}.",
+                run.runtime_prefix() + f"The JSONata expression '{jsonata.expression_body(raw['Items'])}' specified "
+                f"for the field 'Items' {_unexpected_result(items)}",
             )
         return items, effective
     effective = dataflow.effective_input(run)
@@ -130,7 +151,7 @@ async def _items(run: StateRun) -> tuple[list[Any], Any]:
     return items, effective
 
 
-async def _read_items(run: StateRun, reader: dict[str, Any], effective: Any) -> list[Any]:
+async def _read_items(run: StateRun, reader: dict[str, Any], effective: Any, max_items: int | None = None) -> list[Any]:
     """Items an ItemReader names (an S3 object or listing), fetched through the task invoker.
 
     Eventyard serves no S3: unless the invoker has a reader for the resource (an in-process test's
@@ -141,6 +162,8 @@ async def _read_items(run: StateRun, reader: dict[str, Any], effective: Any) -> 
         parameters = dataflow.evaluate(run, reader.get("Arguments", {}), "ItemReader/Arguments")
     else:
         parameters = dataflow.resolve(run, reader.get("Parameters", {}), effective)
+    if max_items is not None and max_items < 0:  # AWS-recorded: test_map_item_reader_csv_max_items_paths[-1]
+        raise StatesError("States.ItemReaderFailed", "field MaxItems must be positive")
     resource = parse_resource(str(reader.get("Resource", "")))
     request = TaskRequest(resource, parameters, run.state.name, run.execution.info.execution_arn)
     request.parameters = {"ReaderConfig": reader.get("ReaderConfig", {}), **(parameters or {})}
@@ -154,8 +177,7 @@ async def _read_items(run: StateRun, reader: dict[str, Any], effective: Any) -> 
         ) from None
     if not isinstance(items, list):
         raise StatesError("States.ItemReaderFailed", "Attempting to map over non-iterable node.")
-    limit = (reader.get("ReaderConfig") or {}).get("MaxItems")
-    return items[: int(limit)] if isinstance(limit, int) and limit > 0 else items
+    return items[:max_items] if max_items else items
 
 
 def _item_input(run: StateRun, index: int, item: Any, effective: Any) -> Any:
@@ -175,7 +197,7 @@ def _item_input(run: StateRun, index: int, item: Any, effective: Any) -> Any:
 def _max_concurrency(run: StateRun, effective: Any) -> int:
     raw = run.state.raw
     if "MaxConcurrencyPath" in raw and not run.state.jsonata:
-        value = dataflow.select(run, raw["MaxConcurrencyPath"], effective)
+        value = _path_number(run, "MaxConcurrencyPath", effective, integer=True)
     elif run.state.jsonata and isinstance(raw.get("MaxConcurrency"), str):
         value = dataflow.evaluate(run, raw["MaxConcurrency"], "MaxConcurrency")
     else:
@@ -183,6 +205,37 @@ def _max_concurrency(run: StateRun, effective: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise StatesError("States.Runtime", run.runtime_prefix() + f"The MaxConcurrency value {value} is not valid.")
     return value
+
+
+def _path_number(run: StateRun, field: str, effective: Any, *, integer: bool, raw: Any = None) -> Any:
+    """The number a ``*Path`` limit (MaxConcurrencyPath, ToleratedFailureCountPath, MaxItemsPath...)
+    selects. AWS reads the value's text, so ``"2"`` will do; anything else fails the state
+    (test_base_scenarios test_max_concurrency_path, test_map_state_tolerated_failure_*_path)."""
+    path = (run.state.raw if raw is None else raw)[field]
+    value = dataflow.select(run, path, effective)
+    text = value if isinstance(value, str) else to_json(value)
+    try:
+        if isinstance(value, (bool, dict, list)) or value is None:
+            raise ValueError
+        if integer:
+            number: Any = value if isinstance(value, int) else int(text.strip())
+        else:
+            number = float(text)
+    except ValueError:
+        kind = "integer" if integer else "float"
+        raise StatesError(
+            "States.Runtime",
+            run.runtime_prefix() + f'The {field} field refers to value "{text}" which is not a valid {kind}: {path}',
+        ) from None
+    return number
+
+
+def _unexpected_result(value: Any) -> str:
+    """How AWS words a JSONata result that is not the array a field needs."""
+    if not isinstance(value, (dict, list, str, int, float, bool)) and value is not None:
+        return "returned an unsupported result type."
+    kind = _json_type(value)
+    return f"returned an unexpected result type. Expected 'array', but was '{kind}' for value: {to_json(value)}"
 
 
 def _finish(run: StateRun, results: list[Any]) -> Outcome:
@@ -310,27 +363,35 @@ async def _first_failure(tasks: Sequence[asyncio.Future[None]]) -> None:
 async def _run_distributed(run: StateRun, processor: StateMachine) -> Outcome:
     """A Map run: items (read by its ItemReader inside the run), child workflows, tolerated failures.
 
-    AWS (test_base_scenarios test_map_item_reader_*): with an ItemReader, ``MapStateStarted`` says
-    ``length: 0`` and the items are read after ``MapRunStarted``; a reader that fails ends the run
-    with ``MapRunFailed`` (``States.ItemReaderFailed``) and ``MapStateFailed``.
+    AWS (test_base_scenarios test_map_item_reader_*, test_map_state_tolerated_failure_*_path):
+    ``MapStateStarted`` comes first (``length: 0`` with an ItemReader); a bad tolerance or
+    ``MaxItemsPath`` then fails the state at once; after ``MapRunStarted`` the items are read and
+    the children run, and a failure ends the run with ``MapRunFailed`` and ``MapStateFailed``.
     """
     raw = run.state.raw
     reader = raw.get("ItemReader")
     items: list[Any] = []
-    if reader is None:
-        items, effective = await _items(run)
-    else:
-        effective = run.raw_input if run.state.jsonata else dataflow.effective_input(run)
+    try:
+        if reader is None:
+            items, effective = await _items(run)
+        else:
+            effective = run.raw_input if run.state.jsonata else dataflow.effective_input(run)
+        limit = _max_concurrency(run, effective) or 1000
+    except StatesError as exc:
+        _failed_before_start(run, exc)
+        raise
     label = raw.get("Label", run.state.name)
     map_run_arn = run.execution.info.execution_arn.replace(":execution:", ":mapRun:", 1) + f"/{label}:{len(items)}"
     run.emit("MapStateStarted", {"length": len(items)})
+    tolerance = _tolerance(run, effective)
+    max_items = _max_items(run, reader, effective) if reader is not None else None
     run.emit("MapRunStarted", {"mapRunArn": map_run_arn})
     try:
         if reader is not None:
-            items = await _read_items(run, reader, effective)
+            items = await _read_items(run, reader, effective, max_items)
         inputs = [_item_input(run, index, item, effective) for index, item in enumerate(items)]
         batches = _batches(run, inputs, effective)
-        outputs = await _run_map_run(run, processor, batches, effective)
+        outputs = await _run_map_run(run, processor, batches, tolerance, limit)
         if "ResultWriter" in raw:
             outputs = await _write_results(run, raw["ResultWriter"], outputs, effective, map_run_arn)
     except StatesError as exc:
@@ -340,6 +401,17 @@ async def _run_distributed(run: StateRun, processor: StateMachine) -> Outcome:
     run.emit("MapRunSucceeded")
     _state_succeeded(run, "MapStateSucceeded")
     return _finish(run, outputs)
+
+
+def _max_items(run: StateRun, reader: dict[str, Any], effective: Any) -> int | None:
+    config = reader.get("ReaderConfig") or {}
+    if "MaxItemsPath" in config and not run.state.jsonata:
+        value: Any = _path_number(run, "MaxItemsPath", effective, integer=True, raw=config)
+    elif run.state.jsonata and isinstance(config.get("MaxItems"), str):
+        value = dataflow.evaluate(run, config["MaxItems"], "ItemReader/ReaderConfig/MaxItems")
+    else:
+        value = config.get("MaxItems")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 async def _write_results(run: StateRun, writer: dict[str, Any], outputs: list[Any], effective: Any, arn: str) -> Any:
@@ -370,10 +442,11 @@ async def _write_results(run: StateRun, writer: dict[str, Any], outputs: list[An
         ) from None
 
 
-async def _run_map_run(run: StateRun, processor: StateMachine, batches: list[Any], effective: Any) -> list[Any]:
+async def _run_map_run(
+    run: StateRun, processor: StateMachine, batches: list[Any], tolerance: tuple[int, float | None], limit: int
+) -> list[Any]:
     """Every child workflow of a Map run; raises States.ExceedToleratedFailureThreshold past the tolerance."""
-    tolerated_count, tolerated_percent = _tolerance(run, effective)
-    limit = _max_concurrency(run, effective) or 1000
+    tolerated_count, tolerated_percent = tolerance
     gate = asyncio.Semaphore(limit)
     execution = run.execution
     run_thread = _thread_runner(run)
@@ -440,19 +513,29 @@ def _batches(run: StateRun, inputs: list[Any], effective: Any) -> list[Any]:
 
 
 def _tolerance(run: StateRun, effective: Any) -> tuple[int, float | None]:
+    """ToleratedFailureCount and ToleratedFailurePercentage, from a value, a Path or an expression."""
     raw = run.state.raw
     count = raw.get("ToleratedFailureCount", 0)
     if "ToleratedFailureCountPath" in raw:
-        count = dataflow.select(run, raw["ToleratedFailureCountPath"], effective)
+        count = _path_number(run, "ToleratedFailureCountPath", effective, integer=True)
     percent = raw.get("ToleratedFailurePercentage")
     if "ToleratedFailurePercentagePath" in raw:
-        percent = dataflow.select(run, raw["ToleratedFailurePercentagePath"], effective)
+        percent = _path_number(run, "ToleratedFailurePercentagePath", effective, integer=False)
     if run.state.jsonata:
         if isinstance(count, str):
             count = dataflow.evaluate(run, count, "ToleratedFailureCount")
         if isinstance(percent, str):
             percent = dataflow.evaluate(run, percent, "ToleratedFailurePercentage")
-    return int(count or 0), None if percent is None else float(percent)
+    count = count or 0
+    if not isinstance(count, (int, float)) or isinstance(count, bool) or count < 0:
+        raise StatesError("States.Runtime", run.runtime_prefix() + "ToleratedFailureCount cannot be negative.")
+    if percent is not None and (
+        not isinstance(percent, (int, float)) or isinstance(percent, bool) or not 0 <= percent <= 100
+    ):
+        raise StatesError(
+            "States.Runtime", run.runtime_prefix() + "ToleratedFailurePercentage must be between 0 and 100."
+        )
+    return int(count), None if percent is None else float(percent)
 
 
 def _json_type(value: Any) -> str:

@@ -23,7 +23,7 @@ from eventyard.workflows import dataflow
 from eventyard.workflows.errors import StatesError
 from eventyard.workflows.history import error_details, payload
 from eventyard.workflows.model import ABSENT
-from eventyard.workflows.retry import Deadline
+from eventyard.workflows.retry import Deadline, event_cause
 from eventyard.workflows.runtime import Outcome, StateRun
 from eventyard.workflows.tasks import Resource, TaskRequest, parse_resource
 
@@ -167,7 +167,7 @@ class _Events:
         self.run.emit(f"{self.prefix}Failed", {**self._ids(), **error_details(exc.error, exc.cause)})
 
     def timed_out(self, exc: StatesError) -> None:
-        self.run.emit(f"{self.prefix}TimedOut", {**self._ids(), **error_details(exc.error, exc.cause)})
+        self.run.emit(f"{self.prefix}TimedOut", {**self._ids(), **error_details(exc.error, event_cause(exc))})
 
 
 def _jsonpath_seconds(run: StateRun, field: str, data: Any) -> float | None:
