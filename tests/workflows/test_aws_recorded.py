@@ -449,3 +449,74 @@ async def test_a_heartbeat_timeout_is_reported_as_states_timeout_but_caught_by_i
     assert result.output == {"Error": "States.Timeout", "Cause": ""}
     timed_out = next(event for event in result.history if event["type"] == "LambdaFunctionTimedOut")
     assert timed_out["lambdaFunctionTimedOutEventDetails"] == {"error": "States.Timeout"}
+
+
+# --- task results over the payload limit ----------------------------------------------------------------
+
+
+async def test_a_task_result_over_256_kib_fails_the_task_and_states_all_catches_it() -> None:
+    """test_states_errors.snapshot.json
+    test_service_task_lambada_catch_state_all_data_limit_exceeded_on_large_utf8_response and
+    test_task_lambda_catch_state_all_...: TaskFailed/LambdaFunctionFailed with States.DataLimitExceeded,
+    naming the resource type ('lambda') or the function ARN, caught by a States.ALL catcher."""
+    big = "ü" * 140_000  # 280 000 bytes of UTF-8
+    service = "arn:aws:states:::lambda:invoke"
+    definition = machine(
+        {
+            "Invoke": {
+                "Type": "Task",
+                "Resource": service,
+                "Parameters": {"FunctionName": "big"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}],
+                "End": True,
+            },
+            "Handle": {"Type": "Pass", "End": True},
+        }
+    )
+    result = await run(definition, {}, CallableTasks({service: lambda parameters: {"Payload": big}}))
+    cause = "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit."
+    assert result.output == {"Error": "States.DataLimitExceeded", "Cause": cause}
+    failed = next(event for event in result.history if event["type"] == "TaskFailed")
+    assert failed["taskFailedEventDetails"]["error"] == "States.DataLimitExceeded"
+    direct = machine(
+        {"Invoke": {"Type": "Task", "Resource": FUNCTION, "End": True}},
+    )
+    result = await run(direct, {}, CallableTasks({FUNCTION: lambda payload: big}))
+    assert result.error == "States.DataLimitExceeded"
+    assert result.cause is not None and result.cause.startswith(f"The state/task '{FUNCTION}' returned")
+    assert "LambdaFunctionFailed" in [event["type"] for event in result.history]
+
+
+async def test_a_state_output_over_the_limit_is_still_terminal() -> None:
+    """test_states_errors.snapshot.json test_start_large_input: a Pass state's too large output fails
+    the execution, naming the state; States.ALL does not catch it."""
+    definition = machine(
+        {
+            "State_1": {
+                "Type": "Pass",
+                "Parameters": {"copy.$": "$.blob", "again.$": "$.blob"},
+                "End": True,
+            },
+        }
+    )
+    result = await run(definition, {"blob": "x" * 140_000})
+    assert (result.error, result.cause) == (
+        "States.DataLimitExceeded",
+        "The state/task 'State_1' returned a result with a size exceeding the maximum number of bytes service limit.",
+    )
+
+
+# --- Wait limits -------------------------------------------------------------------------------------------
+
+
+async def test_a_wait_of_2_to_the_31_seconds_or_more_is_too_long() -> None:
+    """test_wait.snapshot.json test_timestamp_too_far_in_future_boundary[24856] (24855 days still waits)."""
+    definition = machine({"Hold": {"Type": "Wait", "SecondsPath": "$.s", "End": True}})
+    result = await run(definition, {"s": 24856 * 86400})
+    assert (result.error, result.cause) == (
+        "States.Runtime",
+        "An error occurred while executing the state 'Hold' (entered at the event id #2). "
+        "Wait state delay is too long.",
+    )
+    result = await run(definition, {"s": 24855 * 86400})
+    assert result.status == "SUCCEEDED"

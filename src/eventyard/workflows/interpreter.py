@@ -25,6 +25,7 @@ from eventyard.workflows.errors import StatesError
 from eventyard.workflows.history import History, entered_details, error_details, exited_details, payload
 from eventyard.workflows.model import ABSENT, Catcher, StateMachine, parse_definition
 from eventyard.workflows.retry import (
+    PAYLOAD_LIMIT,
     choose_catcher,
     choose_retry,
     error_output,
@@ -46,7 +47,6 @@ from eventyard.workflows.tasks import CallableTasks, TaskInvoker
 from eventyard.workflows.variables import Scope
 
 ABORTABLE_TYPES = frozenset({"Task", "Wait", "Parallel", "Map"})
-PAYLOAD_LIMIT = 256 * 1024
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 

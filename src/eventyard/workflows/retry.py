@@ -8,7 +8,10 @@ From AWS "Handling errors in Step Functions workflows":
 - The wait before retry *n* (0-based) is ``IntervalSeconds * BackoffRate ** n``, capped by
   ``MaxDelaySeconds``; ``JitterStrategy: FULL`` waits a random time between 0 and that.
 - ``States.ALL`` matches every error name except ``States.DataLimitExceeded`` and
-  ``States.Runtime``, which are terminal: no retrier or catcher ever takes them.
+  ``States.Runtime``, which are terminal: no retrier or catcher ever takes them. A task whose
+  result is too large is the exception AWS records: it fails the task (``TaskFailed``) with
+  ``States.DataLimitExceeded`` and ``States.ALL`` catches it (test_states_errors
+  test_service_task_lambada_catch_state_all_data_limit_exceeded_on_large_utf8_response).
 - ``States.TaskFailed`` matches every error except ``States.Timeout`` (and the terminal ones).
 - A task that runs longer than ``TimeoutSeconds`` fails with ``States.Timeout``; one whose worker
   does not heartbeat within ``HeartbeatSeconds`` fails too, and AWS reports that as
@@ -32,6 +35,22 @@ from eventyard.workflows.runtime import ExecutionTimedOut
 TERMINAL_ERRORS = frozenset({"States.DataLimitExceeded", "States.Runtime"})
 
 
+PAYLOAD_LIMIT = 256 * 1024
+
+
+class TaskResultTooLarge(StatesError):
+    """A task result over 256 KiB: a task failure, so not terminal like other DataLimitExceeded errors."""
+
+    terminal = False
+
+    def __init__(self, resource: str) -> None:
+        super().__init__(
+            "States.DataLimitExceeded",
+            f"The state/task '{resource}' returned a result with a size exceeding the maximum number of bytes "
+            "service limit.",
+        )
+
+
 class HeartbeatTimedOut(StatesError):
     """A task whose worker stopped heartbeating: reported as ``States.Timeout``, matched as either name."""
 
@@ -44,10 +63,12 @@ class HeartbeatTimedOut(StatesError):
 def error_matches(names: tuple[str, ...], error: str | StatesError) -> bool:
     """Whether an ``ErrorEquals`` list names ``error`` (with the States.ALL/TaskFailed wildcards)."""
     aliases: tuple[str, ...] = ()
+    terminal: bool | None = None
     if isinstance(error, StatesError):
         aliases = getattr(error, "matched_as", ())
+        terminal = getattr(error, "terminal", None)
         error = error.error
-    if error in TERMINAL_ERRORS:
+    if (error in TERMINAL_ERRORS) if terminal is None else terminal:
         return False
     for name in names:
         if name == error or name == "States.ALL" or name in aliases:

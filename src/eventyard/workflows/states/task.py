@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from eventyard.workflows import dataflow
 from eventyard.workflows.errors import StatesError
 from eventyard.workflows.history import error_details, payload
 from eventyard.workflows.model import ABSENT
-from eventyard.workflows.retry import Deadline, event_cause
+from eventyard.workflows.retry import PAYLOAD_LIMIT, Deadline, TaskResultTooLarge, event_cause
 from eventyard.workflows.runtime import Outcome, StateRun
 from eventyard.workflows.tasks import Resource, TaskRequest, parse_resource
 
@@ -100,6 +102,8 @@ async def _invoke(
         events.started(None)
     try:
         result = await deadline.run(tasks.invoke(request))
+        if len(orjson.dumps(result)) > PAYLOAD_LIMIT:
+            raise TaskResultTooLarge(resource.arn if resource.kind == "lambda" else resource.resource_type)
     except StatesError as exc:
         if exc.error in ("States.Timeout", "States.HeartbeatTimeout"):
             events.timed_out(exc)

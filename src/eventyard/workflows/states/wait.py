@@ -6,7 +6,7 @@ ASL (AWS "Wait workflow state"): exactly one of ``Seconds`` (a non-negative inte
 may be expressions. A timestamp in the past continues at once. A SecondsPath value that is not a
 non-negative integer, or a TimestampPath value that is not a timestamp, fails the state with
 ``States.Runtime``. The output is the (filtered) input. Every wait goes through the Clock, so a
-VirtualClock jumps over it.
+VirtualClock jumps over it. A wait of 2^31 seconds or more fails with ``Wait state delay is too long.``
 """
 
 from __future__ import annotations
@@ -18,10 +18,14 @@ from eventyard.workflows.errors import StatesError
 from eventyard.workflows.runtime import Outcome, StateRun
 from eventyard.workflows.states.choice import parse_timestamp
 
+MAX_DELAY = 2**31  # seconds: AWS refuses a wait this long (24856 days) and accepts 24855 days
+
 
 async def run_wait(run: StateRun) -> Outcome:
     state = run.state
     deadline = _jsonata_deadline(run) if state.jsonata else _jsonpath_deadline(run, dataflow.effective_input(run))
+    if deadline - run.entered_time >= MAX_DELAY:  # AWS-recorded: test_wait test_timestamp_too_far_in_future_boundary
+        raise _runtime(run, "Wait state delay is too long.")
     await run.execution.sleep_until(deadline)
     if state.jsonata:
         output, assigned = dataflow.finish_jsonata(run, None, has_result=False)
