@@ -520,3 +520,69 @@ async def test_a_wait_of_2_to_the_31_seconds_or_more_is_too_long() -> None:
     )
     result = await run(definition, {"s": 24855 * 86400})
     assert result.status == "SUCCEEDED"
+
+
+# --- Fail paths, quoted names, task tokens, aborted tasks ----------------------------------------------------
+
+
+async def test_a_fail_state_error_path_that_selects_nothing_names_the_field_and_the_input() -> None:
+    """test_base_scenarios.snapshot.json test_invalid_jsonpath[INVALID_JSONPATH_IN_ERRORPATH] and
+    [ST.INVALID_JSONPATH_IN_CAUSEPATH]."""
+    definition = machine({"fail": {"Type": "Fail", "ErrorPath": "$.ErrorX", "CausePath": "$.Cause"}})
+    result = await run(definition, {"Error": "error-value"})
+    assert (result.error, result.cause) == (
+        "States.Runtime",
+        "An error occurred while executing the state 'fail' (entered at the event id #2). The JSONPath '$.ErrorX' "
+        """specified for the field 'ErrorPath' could not be found in the input '{"Error":"error-value"}'""",
+    )
+
+
+async def test_a_backslash_in_a_quoted_name_stays_unless_it_escapes_the_quote() -> None:
+    """test_base_scenarios.snapshot.json test_escape_sequence_parsing[ESCAPE_SEQUENCES_JSONPATH]:
+    ``$['Test\\\\""Name"']`` reads the key ``Test\\""Name"``."""
+    definition = machine({"Read": {"Type": "Pass", "Parameters": {"value.$": '$[\'Test\\""Name"\']'}, "End": True}})
+    result = await run(definition, {'Test\\""Name"': 'Value"\\'})
+    assert result.output == {"value": 'Value"\\'}
+    quoted = machine({"Read": {"Type": "Pass", "Parameters": {"value.$": "$['it\\'s']"}, "End": True}})
+    assert (await run(quoted, {"it's": 1})).output == {"value": 1}
+
+
+async def test_a_sync_task_sees_a_task_token_in_its_context() -> None:
+    """test_callback.snapshot.json test_sync_with_task_token: a startExecution.sync task passes
+    ``$$.Task.Token`` on."""
+    resource = "arn:aws:states:::states:startExecution.sync"
+    definition = machine(
+        {"Start": {"Type": "Task", "Resource": resource, "Parameters": {"Token.$": "$$.Task.Token"}, "End": True}}
+    )
+    result = await run(definition, {}, CallableTasks({resource: lambda parameters: parameters}))
+    assert result.status == "SUCCEEDED"
+    assert isinstance(result.output["Token"], str) and result.output["Token"]
+
+
+async def test_a_task_that_fails_a_parallel_branch_is_reported_aborted_too() -> None:
+    """test_callback.snapshot.json test_sqs_failure_in_wait_for_task_tok_no_error_field
+    [SQS_PARALLEL_WAIT_FOR_TASK_TOKEN]: TaskFailed, TaskStateAborted, then ParallelStateFailed
+    (which, like TaskStateAborted, follows TaskFailed)."""
+
+    def refuse(parameters: Any) -> Any:
+        raise StatesError("Refused", "no")
+
+    branch = {"StartAt": "Send", "States": {"Send": {"Type": "Task", "Resource": FUNCTION, "End": True}}}
+    definition = machine(
+        {
+            "Job": {
+                "Type": "Parallel",
+                "Branches": [branch],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        }
+    )
+    result = await run(definition, {}, CallableTasks({FUNCTION: refuse}))
+    assert links(result)[6:10] == [
+        (7, 6, "LambdaFunctionFailed"),
+        (8, 7, "TaskStateAborted"),
+        (9, 7, "ParallelStateFailed"),
+        (10, 9, "ParallelStateExited"),
+    ]

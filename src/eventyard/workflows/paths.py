@@ -359,13 +359,17 @@ class _Parser:
 
 
 def _read_quoted(text: str, position: int, fail: Callable[[str], Exception]) -> tuple[str, int]:
+    """A quoted name: a backslash escapes the closing quote (and a backslash); before any other
+    character it stays, as AWS reads ``$['Test\\"Name']`` (test_base_scenarios
+    test_escape_sequence_parsing[ESCAPE_SEQUENCES_JSONPATH])."""
     quote = text[position]
     position += 1
     chars: list[str] = []
     while position < len(text):
         char = text[position]
         if char == "\\" and position + 1 < len(text):
-            chars.append(text[position + 1])
+            following = text[position + 1]
+            chars.append(following if following in (quote, "\\") else char + following)
             position += 2
         elif char == quote:
             return "".join(chars), position + 1

@@ -299,6 +299,11 @@ async def _run_children(
                     failed_at = child.last_event
                 if iterations:
                     history.add("MapIterationFailed", child.last_event, {"name": run.state.name, "index": position})
+                if child.state is not None and machine.states[child.state].type == "Task":
+                    # AWS reports the Task a branch or iteration failed in as aborted too (test_callback
+                    # test_sqs_failure_in_wait_for_task_tok_no_error_field[SQS_PARALLEL_WAIT_FOR_TASK_TOKEN],
+                    # test_timeouts test_service_lambda_map_timeout)
+                    history.add("TaskStateAborted", child.last_event)
                 raise
             except asyncio.CancelledError:
                 if iterations and not run.execution.hooks.suspending:

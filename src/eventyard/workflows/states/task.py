@@ -44,7 +44,9 @@ async def run_task(run: StateRun) -> Outcome:
             "phase": "scheduled",
         }
     assert attempt is not None
-    if resource.pattern == "waitForTaskToken":
+    if (
+        resource.pattern != "request-response"
+    ):  # .sync tasks have $$.Task.Token too (test_callback test_sync_with_task_token)
         run.task_token = attempt["id"]
     if state.jsonata:
         parameters = (
@@ -88,7 +90,7 @@ async def _invoke(
         parameters=parameters,
         state_name=run.state.name,
         execution_arn=run.execution.info.execution_arn,
-        task_token=run.task_token,
+        task_token=run.task_token if resource.pattern == "waitForTaskToken" else None,
         timeout_seconds=timeout,
         heartbeat_seconds=heartbeat,
         credentials=run.state.raw.get("Credentials"),
