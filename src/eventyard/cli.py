@@ -14,6 +14,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.quiet:
         print(f"warning: binding to {args.host}, reachable beyond this machine", file=sys.stderr)
+    if args.mock_config:  # Step Functions Local's mock configuration, read by the workflow service
+        import os
+
+        from eventyard.workflows.mocks import ENVIRONMENT, MockConfig
+
+        MockConfig.load(args.mock_config)  # refuse a broken file before serving
+        os.environ[ENVIRONMENT] = args.mock_config
     serve(
         ServerOptions(
             host=args.host,
@@ -45,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--app", metavar="MODULE:OBJECT", help="application to load (functions, resources)")
     serve.add_argument("--auth", metavar="FILE", help="JSON map of access keys; requires valid SigV4 signatures")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--mock-config", metavar="FILE", help="mocked Task responses for test cases (Step Functions Local's format)"
+    )
     serve.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(handler=_serve)
 

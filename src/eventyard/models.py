@@ -67,6 +67,10 @@ def _render(value: Any) -> str:
     return str(value)
 
 
+def _number_text(value: int | float, quoted: bool) -> str:
+    return f"'{value}'" if quoted else str(value)
+
+
 class _Problem(Exception):
     """A type error found while walking a request: becomes SerializationException."""
 
@@ -74,8 +78,10 @@ class _Problem(Exception):
 class Compiler:
     """Turns botocore shapes into :data:`Check` functions; one instance per service model."""
 
-    def __init__(self, *, enums: bool = True) -> None:
+    def __init__(self, *, enums: bool = True, quoted_numbers: bool = True) -> None:
         self.enums = enums  # SQS's servers do not check enums (unknown attribute names get their own error)
+        # Coral quotes a number it reports (``Value '1001' at 'maxResults'``, AWS-recorded); SQS does not.
+        self.quoted_numbers = quoted_numbers
         self._cache: dict[tuple[str, bool], Check] = {}
 
     def compile(self, shape: Shape) -> Check:
@@ -197,6 +203,7 @@ class Compiler:
 
     def _number(self, shape: Shape, *, integral: bool) -> Check:
         low, high = shape.metadata.get("min"), shape.metadata.get("max")
+        quoted = self.quoted_numbers
 
         def check(value: Any, where: str, problems: list[str]) -> Any:
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -206,9 +213,13 @@ class Compiler:
                     raise _Problem(f"Expected an integer at '{where}'")
                 value = int(value)
             if low is not None and value < low:
-                problems.append(f"{where}|{_render(value)}|Member must have value greater than or equal to {low}")
+                problems.append(
+                    f"{where}|{_number_text(value, quoted)}|Member must have value greater than or equal to {low}"
+                )
             elif high is not None and value > high:
-                problems.append(f"{where}|{_render(value)}|Member must have value less than or equal to {high}")
+                problems.append(
+                    f"{where}|{_number_text(value, quoted)}|Member must have value less than or equal to {high}"
+                )
             return value
 
         return check
@@ -273,7 +284,7 @@ class Model:
         self.json_version: str = self.metadata.get("jsonVersion", "1.0")
         self.query_compatible = "awsQueryCompatible" in self.metadata
         self.coral_style = service != "sqs"
-        self._compiler = Compiler(enums=self.coral_style)
+        self._compiler = Compiler(enums=self.coral_style, quoted_numbers=self.coral_style)
         self._checks: dict[str, Check] = {}
 
     def validate(self, operation: str, request: Any) -> dict[str, Any]:

@@ -27,10 +27,14 @@ def _pass_processor() -> dict[str, Any]:
 
 
 async def test_inline_map_iterations_chain_from_the_last_state_event_of_the_previous_one() -> None:
-    """test_base_scenarios.snapshot.json test_map_state_nested (and service_history's inline map case):
-    the first state links to nothing; MapIterationStarted links to the previous iteration's last state
-    event, not to its MapIterationSucceeded; MapStateExited links where MapStateSucceeded does."""
-    definition = machine({"Each": {"Type": "Map", "ItemProcessor": _pass_processor(), "End": True}})
+    """test_base_scenarios.snapshot.json test_map_state_nested, MaxConcurrency 1 (and service_history's
+    inline map case): the first state links to nothing; MapIterationStarted links to the previous
+    iteration's last state event, not to its MapIterationSucceeded; MapStateExited links where
+    MapStateSucceeded does. Iterations at once all follow MapStateStarted (test_timeouts
+    test_service_lambda_map_timeout)."""
+    definition = machine(
+        {"Each": {"Type": "Map", "MaxConcurrency": 1, "ItemProcessor": _pass_processor(), "End": True}}
+    )
     result = await run(definition, ["a", "b"])
     assert links(result) == [
         (1, 0, "ExecutionStarted"),
@@ -47,6 +51,12 @@ async def test_inline_map_iterations_chain_from_the_last_state_event_of_the_prev
         (12, 11, "MapStateSucceeded"),
         (13, 11, "MapStateExited"),
         (14, 13, "ExecutionSucceeded"),
+    ]
+    concurrent = machine({"Each": {"Type": "Map", "ItemProcessor": _pass_processor(), "End": True}})
+    result = await run(concurrent, ["a", "b"])
+    assert [link for link in links(result) if link[2] == "MapIterationStarted"] == [
+        (4, 3, "MapIterationStarted"),
+        (8, 3, "MapIterationStarted"),
     ]
 
 

@@ -58,11 +58,11 @@ def test_run_reads_input_from_a_file_and_can_print_history(
     assert body["history"][0]["type"] == "ExecutionStarted"
 
 
-def test_failed_execution_is_a_result_not_an_error(tmp_path: pathlib.Path) -> None:
+def test_failed_execution_is_printed_and_exits_non_zero(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "fail.json"
     path.write_text(json.dumps({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}))
     code, body = _invoke(["workflow", "run", str(path)])
-    assert code == 0
+    assert code == 3
     assert body == {"status": "FAILED", "output": None, "error": "E", "cause": "C"}
 
 
@@ -113,3 +113,49 @@ def test_module_entry_point(definition_file: pathlib.Path) -> None:
         timeout=60,
     )
     assert json.loads(done.stdout)["output"] == {"got": 2}
+
+
+MOCKED = {
+    "StartAt": "Charge",
+    "States": {
+        "Charge": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "charge", "Payload.$": "$"},
+            "Retry": [{"ErrorEquals": ["Lambda.TooManyRequestsException"], "MaxAttempts": 3, "IntervalSeconds": 1}],
+            "OutputPath": "$.Payload",
+            "End": True,
+        }
+    },
+}
+MOCKS = {
+    "StateMachines": {"checkout": {"TestCases": {"Flaky": {"Charge": "FlakyCharge"}, "Broke": {"Charge": "Broke"}}}},
+    "MockedResponses": {
+        "FlakyCharge": {
+            "0-1": {"Throw": {"Error": "Lambda.TooManyRequestsException", "Cause": "slow down"}},
+            "2": {"Return": {"StatusCode": 200, "Payload": {"charged": True}}},
+        },
+        "Broke": {"0": {"Throw": {"Error": "Payment.Declined", "Cause": "no funds"}}},
+    },
+}
+
+
+def test_run_answers_tasks_from_a_step_functions_local_mock_config(tmp_path: pathlib.Path) -> None:
+    definition, mocks = tmp_path / "checkout.asl.json", tmp_path / "mocks.json"
+    definition.write_text(json.dumps(MOCKED))
+    mocks.write_text(json.dumps(MOCKS))
+    command = ["workflow", "run", str(definition), "--mock-config", str(mocks), "--history"]
+    code, body = _invoke([*command, "--test-case", "Flaky"])
+    assert (code, body["status"], body["output"]) == (0, "SUCCEEDED", {"charged": True})
+    assert [e["type"] for e in body["history"]].count("TaskFailed") == 2
+    code, body = _invoke([*command, "--test-case", "Broke"])
+    assert (code, body["status"], body["error"]) == (3, "FAILED", "Payment.Declined")
+
+
+def test_a_mock_config_that_skips_an_attempt_is_refused(tmp_path: pathlib.Path) -> None:
+    definition, mocks = tmp_path / "checkout.asl.json", tmp_path / "mocks.json"
+    definition.write_text(json.dumps(MOCKED))
+    broken = {**MOCKS, "MockedResponses": {**MOCKS["MockedResponses"], "Broke": {"1": {"Return": {}}}}}
+    mocks.write_text(json.dumps(broken))
+    code, _ = _invoke(["workflow", "run", str(definition), "--mock-config", str(mocks), "--test-case", "Broke"])
+    assert code == 2

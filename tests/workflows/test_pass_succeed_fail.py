@@ -23,7 +23,14 @@ async def test_pass_chain_emits_entered_and_exited_per_state_with_linked_ids() -
         "ExecutionSucceeded",
     ]
     assert [event["id"] for event in result.history] == [1, 2, 3, 4, 5, 6]
-    assert [event["previousEventId"] for event in result.history] == [0, 0, 2, 3, 4, 5]
+    assert [event["previousEventId"] for event in result.history] == [
+        0,
+        0,
+        2,
+        3,
+        4,
+        5,
+    ]  # AWS: the first state follows 0
     entered = result.history[1]["stateEnteredEventDetails"]
     assert entered == {"name": "A", "input": '{"in":true}', "inputDetails": {"truncated": False}}
     exited = result.history[2]["stateExitedEventDetails"]

@@ -781,7 +781,11 @@ def test_express_machines_cannot_wait_for_callbacks_or_jobs() -> None:
         ("Express state machine does not support '.waitForTaskToken' service integration ", "/States/S/Resource")
     ]
     assert [item.message for item in check_definition(job, "EXPRESS")] == [
-        "Express state machine does not support '.sync' service integration "
+        "Express state machine does not support '.sync' service integration"
+    ]
+    activity = one(task(Resource="arn:aws:states:us-east-1:000000000000:activity:approve"))
+    assert [(item.message, item.location) for item in check_definition(activity, "EXPRESS")] == [
+        ("Express state machine does not support Activity ARN", "/States/S/Resource")
     ]
     assert check_definition(one(task(Resource="arn:aws:states:::sqs:sendMessage")), "EXPRESS") == []
 

@@ -22,7 +22,7 @@ suspension. Its engine gives each execution :class:`ExecutionHooks` that
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from eventyard.workflows.runtime import Execution
@@ -45,6 +45,9 @@ class ExecutionHooks:
     async def sleep_until(self, execution: Execution, moment: float) -> None:
         """Wait until ``moment`` on the execution's clock."""
         await execution.clock.sleep_until(moment)
+
+    def map_run(self, execution: Execution, map_run_arn: str, status: str, **counts: Any) -> None:
+        """A Distributed Map's run started or ended (``counts``: its settings and item counts)."""
 
     def new_attempt_id(self, execution: Execution) -> str:
         """An id for one Task attempt; a ``.waitForTaskToken`` task hands it out as its token."""

@@ -140,7 +140,7 @@ class Interpreter:
             0,
             {"input": payload(value), "inputDetails": {"truncated": False}, "roleArn": info.role_arn},
         )
-        execution.root = Thread(self.machine, Scope(), last_event=0)
+        execution.root = Thread(self.machine, Scope(), last_event=0)  # AWS: the first state follows event 0
         return await finish_execution(execution, self.machine.start_at, value, None)
 
     async def resume(
@@ -260,7 +260,7 @@ async def run_state(
             catcher = choose_catcher(state.catch, exc)
             if catcher is None:
                 raise
-            outcome = _caught(run, catcher, exc)
+            outcome = caught_outcome(run, catcher, exc)
             break
         except asyncio.CancelledError:
             if state.type in ABORTABLE_TYPES and not execution.hooks.suspending:
@@ -281,7 +281,7 @@ async def run_state(
     return outcome
 
 
-def _caught(run: StateRun, catcher: Catcher, exc: StatesError) -> Outcome:
+def caught_outcome(run: StateRun, catcher: Catcher, exc: StatesError) -> Outcome:
     """The outcome of a caught error: the error output placed by the catcher, and its Assign."""
     caught = error_output(exc)
     if run.state.jsonata:

@@ -14,10 +14,9 @@ From AWS "Handling errors in Step Functions workflows":
   test_service_task_lambada_catch_state_all_data_limit_exceeded_on_large_utf8_response).
 - ``States.TaskFailed`` matches every error except ``States.Timeout`` (and the terminal ones).
 - A task that runs longer than ``TimeoutSeconds`` fails with ``States.Timeout``; one whose worker
-  does not heartbeat within ``HeartbeatSeconds`` fails too, and AWS reports that as
-  ``States.Timeout`` as well (TaskTimedOut, ExecutionFailed: test_heartbeats test_heartbeat_timeout)
-  while ``States.HeartbeatTimeout`` is the name only Retry and Catch can use for it. A timeout has
-  no cause in the history (``Cause: ""`` in a catcher's error output).
+  does not heartbeat within ``HeartbeatSeconds`` fails with ``States.HeartbeatTimeout``, a name
+  "only available inside the Catch and Retry fields" (AWS docs): the execution reports it as
+  ``States.Timeout`` (AWS-recorded), and a ``States.Timeout`` retrier or catcher takes it too.
 """
 
 from __future__ import annotations
@@ -51,31 +50,37 @@ class TaskResultTooLarge(StatesError):
         )
 
 
-class HeartbeatTimedOut(StatesError):
-    """A task whose worker stopped heartbeating: reported as ``States.Timeout``, matched as either name."""
-
-    matched_as = ("States.HeartbeatTimeout",)
-
-    def __init__(self) -> None:
-        super().__init__("States.Timeout", "")
-
-
 def error_matches(names: tuple[str, ...], error: str | StatesError) -> bool:
     """Whether an ``ErrorEquals`` list names ``error`` (with the States.ALL/TaskFailed wildcards)."""
-    aliases: tuple[str, ...] = ()
     terminal: bool | None = None
     if isinstance(error, StatesError):
-        aliases = getattr(error, "matched_as", ())
         terminal = getattr(error, "terminal", None)
         error = error.error
     if (error in TERMINAL_ERRORS) if terminal is None else terminal:
         return False
     for name in names:
-        if name == error or name == "States.ALL" or name in aliases:
+        if name == error or name == "States.ALL":
             return True
-        if name == "States.TaskFailed" and error != "States.Timeout":
+        if name == "States.Timeout" and error == "States.HeartbeatTimeout":
+            return True
+        if name == "States.TaskFailed" and error not in ("States.Timeout", "States.HeartbeatTimeout"):
             return True
     return False
+
+
+def heartbeat_timeout() -> StatesError:
+    """A missed heartbeat: ``States.HeartbeatTimeout`` to Retry and Catch, ``States.Timeout`` as reported."""
+    error = StatesError("States.HeartbeatTimeout", "")
+    error.reported_error = "States.Timeout"  # type: ignore[attr-defined]
+    error.reported_cause = None  # type: ignore[attr-defined]
+    return error
+
+
+def task_timeout() -> StatesError:
+    """TimeoutSeconds ran out: ``States.Timeout``, reported without a cause (AWS-recorded)."""
+    error = StatesError("States.Timeout", "")
+    error.reported_cause = None  # type: ignore[attr-defined]
+    return error
 
 
 def retry_delay(retrier: Retrier, attempt: int, rng: random.Random | None = None) -> float:
@@ -104,8 +109,14 @@ def choose_catcher(catchers: list[Catcher], error: str | StatesError) -> Catcher
 
 
 def error_output(exc: StatesError) -> dict[str, Any]:
-    """The error output a catcher hands on: ``{"Error": ..., "Cause": ...}``."""
-    return {"Error": reported_error(exc), "Cause": reported_cause(exc)}
+    """The error output a catcher hands on: ``{"Error": ..., "Cause": ...}``.
+
+    A timeout has no cause in the history but ``"Cause": ""`` here (AWS-recorded: test_timeouts).
+    """
+    cause = reported_cause(exc)
+    if cause is None and exc.error in ("States.Timeout", "States.HeartbeatTimeout"):
+        cause = exc.cause
+    return {"Error": reported_error(exc), "Cause": cause}
 
 
 def reported_error(exc: StatesError) -> str | None:
@@ -164,9 +175,9 @@ class Deadline:
                 if self.execution_deadline is not None and now >= self.execution_deadline:
                     raise ExecutionTimedOut
                 if self.timeout_at is not None and now >= self.timeout_at:
-                    raise StatesError("States.Timeout", "")
+                    raise task_timeout()
                 if self.heartbeat is not None and now >= self.last_beat + self.heartbeat:
-                    raise HeartbeatTimedOut
+                    raise heartbeat_timeout()
         except BaseException:
             task.cancel()
             raise

@@ -158,14 +158,21 @@ class _Walker:
             self._check_express_integration(state, f"{location}/Resource")
 
     def _check_express_integration(self, state: Mapping[str, Any], location: str) -> None:
-        """Express workflows cannot wait: no ``.sync`` job runs and no ``.waitForTaskToken`` callbacks."""
+        """Express workflows cannot wait: no ``.sync`` job, no ``.waitForTaskToken`` callback, no activity.
+
+        The texts are AWS-recorded, spaces included: only the callback's ends with a space before the
+        location."""
         resource = state.get("Resource")
         if state.get("Type") != "Task" or not isinstance(resource, str):
             return
-        for pattern in (".waitForTaskToken", ".sync"):
-            if resource.endswith(pattern) or resource.endswith(f"{pattern}:2"):
-                # AWS's text ends with a space before the location.
-                self.report.schema(f"Express state machine does not support '{pattern}' service integration ", location)
+        if resource.endswith(".waitForTaskToken"):
+            self.report.schema(
+                "Express state machine does not support '.waitForTaskToken' service integration ", location
+            )
+        elif resource.endswith((".sync", ".sync:2")):
+            self.report.schema("Express state machine does not support '.sync' service integration", location)
+        elif resource.startswith("arn:") and resource.split(":")[2:3] == ["states"] and ":activity:" in resource:
+            self.report.schema("Express state machine does not support Activity ARN", location)
 
 
 def _targets(state: Mapping[str, Any], location: str) -> list[tuple[Any, str]]:
@@ -214,6 +221,8 @@ def _check_transitions(
         report.add(MISSING_TRANSITION_TARGET, f"Missing 'Next' target: {start}", f"{location}/StartAt")
     if top and not any(state_is_terminal(state) for state in states.values()):
         report.add(MISSING_END_STATE, "Workflow has no terminal state", None)
+        return
+    if not isinstance(start, str):  # a missing StartAt is reported alone (AWS-recorded): nothing is reachable from it
         return
     reached: set[str] = set()
     pending = [start] if isinstance(start, str) and start in states else []

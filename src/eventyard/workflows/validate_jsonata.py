@@ -107,7 +107,8 @@ _CHILDREN = (
 )
 
 
-def _children(node: Any) -> list[Any]:
+def ast_children(node: Any) -> list[Any]:
+    """The sub-expressions of a jsonata-python AST node."""
     found: list[Any] = []
     for name in _CHILDREN:
         value = getattr(node, name, None)
@@ -148,7 +149,7 @@ def _collect_references(node: Any, top: bool, found: list[str]) -> None:
         for stage in getattr(node, "stages", None) or []:
             _collect_references(stage, False, found)
         return
-    for child in _children(node):
+    for child in ast_children(node):
         _collect_references(child, top, found)
 
 

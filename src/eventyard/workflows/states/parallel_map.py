@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 import orjson
@@ -51,7 +53,7 @@ async def run_parallel(run: StateRun) -> Outcome:
         branch_input = (
             dataflow.resolve(run, state.parameters, effective) if state.parameters is not ABSENT else effective
         )
-    started = run.emit("ParallelStateStarted")
+    started = _started(run, "ParallelStateStarted")
     jobs = [(str(index), branch, branch_input) for index, branch in enumerate(state.branches)]
     try:
         results = await _run_children(run, jobs, started, limit=0)
@@ -109,7 +111,7 @@ async def run_map(run: StateRun) -> Outcome:
     except StatesError as exc:
         _failed_before_start(run, exc)
         raise
-    started = run.emit("MapStateStarted", {"length": len(inputs)})
+    started = _started(run, "MapStateStarted", {"length": len(inputs)})
     jobs = [(str(index), processor, value) for index, value in enumerate(inputs)]
     try:
         results = await _run_children(run, jobs, started, limit=limit, iterations=True)
@@ -238,6 +240,16 @@ def _unexpected_result(value: Any) -> str:
     return f"returned an unexpected result type. Expected 'array', but was '{kind}' for value: {to_json(value)}"
 
 
+def _started(run: StateRun, event: str, details: dict[str, Any] | None = None) -> int:
+    """Emit the state's ``*Started`` event once: a resumed execution finds its id in the thread's frame."""
+    marker = run.thread.task
+    if marker and marker.get("started"):
+        return int(marker["started"])
+    event_id = run.emit(event, details)
+    run.thread.task = {"started": event_id}
+    return event_id
+
+
 def _finish(run: StateRun, results: list[Any]) -> Outcome:
     if run.state.jsonata:
         output, assigned = dataflow.finish_jsonata(run, results)
@@ -263,10 +275,11 @@ async def _run_children(
     history = run.history
     results: list[Any] = [None] * len(jobs)
     gate = asyncio.Semaphore(limit) if limit else None
-    # AWS's previousEventId links of an inline Map (test_base_scenarios test_map_state,
-    # test_map_state_nested): an iteration starts from the last state event of the iteration that
-    # finished before it (not from its MapIteration{Succeeded,Failed}), and a failed state's
-    # MapStateFailed/ParallelStateFailed follows the failing child's last state event.
+    # AWS's previousEventId links of an inline Map: one iteration at a time (MaxConcurrency 1), an
+    # iteration starts from the last state event of the one before it, not from its
+    # MapIterationSucceeded (test_base_scenarios test_map_state, test_map_state_nested); at once,
+    # each starts from MapStateStarted (test_timeouts test_service_lambda_map_timeout). A failed
+    # state's MapStateFailed/ParallelStateFailed follows the failing child's last state event.
     cursor = started
     failed_at: int | None = None
 
@@ -288,8 +301,9 @@ async def _run_children(
                 frame = saved
             parent.live_children[key] = child
             if iterations and frame is None:
+                follows = cursor if limit == 1 else started
                 child.last_event = history.add(
-                    "MapIterationStarted", cursor, {"name": run.state.name, "index": position}
+                    "MapIterationStarted", follows, {"name": run.state.name, "index": position}
                 )
             start = frame["state"] if frame else machine.start_at
             try:
@@ -386,23 +400,40 @@ async def _run_distributed(run: StateRun, processor: StateMachine) -> Outcome:
         _failed_before_start(run, exc)
         raise
     label = raw.get("Label", run.state.name)
-    map_run_arn = run.execution.info.execution_arn.replace(":execution:", ":mapRun:", 1) + f"/{label}:{len(items)}"
-    run.emit("MapStateStarted", {"length": len(items)})
+    map_run_arn = _map_run_arn(run, label)
+    marker = run.thread.task
+    resumed = bool(marker and marker.get("started"))  # a resumed execution emitted the started events before
+    if not resumed:
+        run.thread.task = {"started": run.emit("MapStateStarted", {"length": len(items)})}
     tolerance = _tolerance(run, effective)
     max_items = _max_items(run, reader, effective) if reader is not None else None
-    run.emit("MapRunStarted", {"mapRunArn": map_run_arn})
+    if not resumed:
+        run.emit("MapRunStarted", {"mapRunArn": map_run_arn})
+    report = partial(
+        run.execution.hooks.map_run,
+        run.execution,
+        map_run_arn,
+        max_concurrency=_max_concurrency(run, effective),
+        tolerated_count=tolerance[0],
+        tolerated_percent=tolerance[1],
+    )
+    counts = {"total": 0, "succeeded": 0, "failed": 0}
     try:
         if reader is not None:
             items = await _read_items(run, reader, effective, max_items)
         inputs = [_item_input(run, index, item, effective) for index, item in enumerate(items)]
         batches = _batches(run, inputs, effective)
-        outputs = await _run_map_run(run, processor, batches, tolerance, limit)
+        counts["total"] = len(batches)
+        report("RUNNING", **counts)
+        outputs = await _run_map_run(run, processor, batches, tolerance, limit, counts)
         if "ResultWriter" in raw:
             outputs = await _write_results(run, raw["ResultWriter"], outputs, effective, map_run_arn)
     except StatesError as exc:
+        report("FAILED", **counts)
         run.emit("MapRunFailed", error_details(exc.error, exc.cause))
         _state_failed(run, "MapStateFailed", exc)
         raise
+    report("SUCCEEDED", **counts)
     run.emit("MapRunSucceeded")
     _state_succeeded(run, "MapStateSucceeded")
     return _finish(run, outputs)
@@ -448,27 +479,62 @@ async def _write_results(run: StateRun, writer: dict[str, Any], outputs: list[An
 
 
 async def _run_map_run(
-    run: StateRun, processor: StateMachine, batches: list[Any], tolerance: tuple[int, float | None], limit: int
+    run: StateRun,
+    processor: StateMachine,
+    batches: list[Any],
+    tolerance: tuple[int, float | None],
+    limit: int,
+    counts: dict[str, int],
 ) -> list[Any]:
-    """Every child workflow of a Map run; raises States.ExceedToleratedFailureThreshold past the tolerance."""
+    """Every child workflow of a Map run; raises States.ExceedToleratedFailureThreshold past the tolerance.
+
+    ``counts`` ends with how many children succeeded and failed."""
     tolerated_count, tolerated_percent = tolerance
     gate = asyncio.Semaphore(limit)
     execution = run.execution
+    parent = run.thread
+    resume = run.resume or {}
     run_thread = _thread_runner(run)
     outputs: list[Any] = [None] * len(batches)
     failures = 0
 
     async def child(index: int, child_input: Any) -> None:
+        """One child workflow (its own history, no outer variables); finished ones are kept in the
+        parent's frame so that a resumed execution does not run them again."""
         nonlocal failures
+        key = str(index)
+        saved = resume.get(key)
+        if saved is not None and "output" in saved:
+            outputs[index] = saved["output"]
+            failures += 1 if saved.get("failed") else 0
+            parent.children[key] = saved
+            return
         async with gate:
             thread = Thread(processor, Scope(), last_event=0, distributed=True, history=History(execution.clock.now))
+            frame = None
+            if saved is not None:
+                thread.scope = Scope(saved.get("variables"))
+                frame = saved
+            parent.live_children[key] = thread
             try:
-                outputs[index] = await run_thread(thread, processor.start_at, child_input, None)
+                start = frame["state"] if frame else processor.start_at
+                outputs[index] = await run_thread(thread, start, frame["input"] if frame else child_input, frame)
+                parent.children[key] = {"output": outputs[index]}
             except StatesError as exc:
                 failures += 1
                 outputs[index] = {"Error": exc.error, "Cause": exc.cause}
+                parent.children[key] = {"output": outputs[index], "failed": True}
+            finally:
+                parent.live_children.pop(key, None)
 
-    await asyncio.gather(*(child(i, value) for i, value in enumerate(batches)))
+    hooks = execution.hooks
+    hooks.waiting_on_children(True)
+    try:
+        await asyncio.gather(*(child(i, value) for i, value in enumerate(batches)))
+    finally:
+        hooks.waiting_on_children(False)
+        parent.children, parent.live_children = {}, {}
+    counts["succeeded"], counts["failed"] = len(batches) - failures, failures
     allowed = tolerated_count
     if tolerated_percent is not None and batches:
         allowed = max(allowed, math.floor(len(batches) * tolerated_percent / 100))
@@ -477,6 +543,14 @@ async def _run_map_run(
             "States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded"
         )
     return outputs
+
+
+def _map_run_arn(run: StateRun, label: str) -> str:
+    """``arn:...:mapRun:<machine>/<label>:<id>``, the same id for the same entry into the state."""
+    info = run.execution.info
+    prefix = info.execution_arn.split(":execution:", 1)[0]
+    seed = f"{info.execution_arn}/{run.state.name}/{run.entered_id}"
+    return f"{prefix}:mapRun:{info.state_machine_name}/{label}:{uuid.uuid5(uuid.NAMESPACE_URL, seed)}"
 
 
 def _thread_runner(run: StateRun) -> Callable[[Thread, str, Any, dict[str, Any] | None], Awaitable[Any]]:

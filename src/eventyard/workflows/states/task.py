@@ -25,7 +25,7 @@ from eventyard.workflows import dataflow
 from eventyard.workflows.errors import StatesError
 from eventyard.workflows.history import error_details, payload
 from eventyard.workflows.model import ABSENT
-from eventyard.workflows.retry import PAYLOAD_LIMIT, Deadline, TaskResultTooLarge, event_cause
+from eventyard.workflows.retry import PAYLOAD_LIMIT, Deadline, TaskResultTooLarge, reported_cause, reported_error
 from eventyard.workflows.runtime import Outcome, StateRun
 from eventyard.workflows.tasks import Resource, TaskRequest, parse_resource
 
@@ -173,7 +173,8 @@ class _Events:
         self.run.emit(f"{self.prefix}Failed", {**self._ids(), **error_details(exc.error, exc.cause)})
 
     def timed_out(self, exc: StatesError) -> None:
-        self.run.emit(f"{self.prefix}TimedOut", {**self._ids(), **error_details(exc.error, event_cause(exc))})
+        details = error_details(reported_error(exc), reported_cause(exc) or None)  # a timeout has no cause
+        self.run.emit(f"{self.prefix}TimedOut", {**self._ids(), **details})
 
 
 def _jsonpath_seconds(run: StateRun, field: str, data: Any) -> float | None:
