@@ -218,6 +218,25 @@ async def test_a_result_writer_fails_the_map_run_after_its_children_since_eventy
     assert [event["type"] for event in result.history][-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]
 
 
+async def test_an_item_reader_the_service_does_not_serve_fails_the_same_way() -> None:
+    """The durable service answers an S3 resource with States.Runtime ("does not serve"): the Map
+    still reports States.ItemReaderFailed, and a ResultWriter States.ResultWriterFailed."""
+    from eventyard.workflows.validate import validate_definition
+
+    def not_served(parameters: Any) -> Any:
+        raise StatesError("States.Runtime", "Eventyard does not serve the integration s3:getObject.")
+
+    tasks = CallableTasks({"arn:aws:states:::s3:getObject": not_served, "arn:aws:states:::s3:putObject": not_served})
+    reader = _reader_map({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {}}})
+    result = await run(reader, {}, tasks)
+    assert result.error == "States.ItemReaderFailed"
+    assert result.cause is not None and result.cause.startswith("Eventyard serves no S3")
+    writer = _reader_map({"ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b"}}})
+    validate_definition(writer)
+    result = await run(writer, [1], tasks)
+    assert result.error == "States.ResultWriterFailed"
+
+
 async def test_an_item_reader_with_an_implementation_behind_it_still_reads() -> None:
     tasks = CallableTasks({"arn:aws:states:::s3:getObject": lambda parameters: [{"n": 1}, {"n": 2}]})
     definition = _reader_map({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {}}})
@@ -596,3 +615,31 @@ async def test_a_task_that_fails_a_parallel_branch_is_reported_aborted_too() -> 
         (9, 7, "ParallelStateFailed"),
         (10, 9, "ParallelStateExited"),
     ]
+
+
+async def test_the_service_accepts_an_s3_map_and_fails_its_run_with_item_reader_failed(yard: Any) -> None:
+    """Through CreateStateMachine and StartExecution: the definition is accepted; the run fails with
+    States.ItemReaderFailed (MapRunFailed, MapStateFailed) saying that Eventyard serves no S3."""
+    import json
+
+    definition = _reader_map(
+        {
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                "Parameters": {"Bucket": "inbox", "Key": "orders.csv"},
+            },
+            "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out"}},
+        }
+    )
+    client = yard.client("stepfunctions")
+    created = await client.create_state_machine(
+        name="s3-map", definition=json.dumps(definition), roleArn="arn:aws:iam::000000000000:role/r"
+    )
+    started = await client.start_execution(stateMachineArn=created["stateMachineArn"], input="{}")
+    await yard.run_until_idle()
+    described = await client.describe_execution(executionArn=started["executionArn"])
+    assert (described["status"], described["error"]) == ("FAILED", "States.ItemReaderFailed")
+    assert described["cause"].startswith("Eventyard serves no S3")
+    events = (await client.get_execution_history(executionArn=started["executionArn"]))["events"]
+    assert [event["type"] for event in events][-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]

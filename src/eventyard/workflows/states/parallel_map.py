@@ -36,7 +36,7 @@ from eventyard.workflows.model import ABSENT, StateMachine
 from eventyard.workflows.paths import to_json
 from eventyard.workflows.retry import choose_retry
 from eventyard.workflows.runtime import Outcome, StateRun, Thread
-from eventyard.workflows.tasks import TaskNotImplemented, TaskRequest, parse_resource
+from eventyard.workflows.tasks import Resource, TaskNotImplemented, TaskRequest, parse_resource
 from eventyard.workflows.variables import Scope
 
 # --- Parallel ------------------------------------------------------------------------------------
@@ -171,12 +171,8 @@ async def _read_items(run: StateRun, reader: dict[str, Any], effective: Any, max
     request.parameters = {"ReaderConfig": reader.get("ReaderConfig", {}), **(parameters or {})}
     try:
         items = await run.execution.tasks.invoke(request)
-    except TaskNotImplemented:
-        raise StatesError(
-            "States.ItemReaderFailed",
-            f"Eventyard serves no S3: the ItemReader of state '{run.state.name}' cannot call "
-            f"{resource.resource_type}:{resource.resource} ({resource.arn}).",
-        ) from None
+    except StatesError as exc:
+        raise _s3_failure(run, "States.ItemReaderFailed", "ItemReader", resource, exc) from None
     if not isinstance(items, list):
         raise StatesError("States.ItemReaderFailed", "Attempting to map over non-iterable node.")
     return items[:max_items] if max_items else items
@@ -470,12 +466,25 @@ async def _write_results(run: StateRun, writer: dict[str, Any], outputs: list[An
     }
     try:
         return await run.execution.tasks.invoke(request)
-    except TaskNotImplemented:
-        raise StatesError(
-            "States.ResultWriterFailed",
-            f"Eventyard serves no S3: the ResultWriter of state '{run.state.name}' cannot call "
+    except StatesError as exc:
+        raise _s3_failure(run, "States.ResultWriterFailed", "ResultWriter", resource, exc) from None
+
+
+def _s3_failure(run: StateRun, error: str, field: str, resource: Resource, exc: StatesError) -> StatesError:
+    """A reader or writer call that failed, as AWS names it (States.ItemReaderFailed/ResultWriterFailed).
+
+    Nothing behind the resource (an in-process invoker without it, or the service's "does not serve"
+    States.Runtime) says that Eventyard serves no S3; another failure keeps its cause.
+    """
+    if exc.error == error:
+        return exc
+    if isinstance(exc, TaskNotImplemented) or exc.error == "States.Runtime":
+        return StatesError(
+            error,
+            f"Eventyard serves no S3: the {field} of state '{run.state.name}' cannot call "
             f"{resource.resource_type}:{resource.resource} ({resource.arn}).",
-        ) from None
+        )
+    return StatesError(error, exc.cause or exc.error)
 
 
 async def _run_map_run(
