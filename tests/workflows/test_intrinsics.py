@@ -81,8 +81,16 @@ def test_format_prints_doubles_like_java():
     assert run("States.Format('{} {} {}', $.a, $.b, $.c)", {"a": 100.0, "b": 1e7, "c": 1.5e-5}) == "100.0 1.0E7 1.5E-5"
 
 
-def test_format_renders_objects_as_compact_json():
-    assert run("States.Format('v={}', $.o)", {"o": {"k": [1, "a"]}}) == 'v={"k":[1,"a"]}'
+def test_format_renders_objects_the_way_java_prints_a_map():
+    """AWS-recorded: localstack test_generic.snapshot.json test_format_2 (``{Arg1=1, Arg2=[]}``) and
+    test_context_json_path (``$$.StateMachine`` as ``{Id=arn:..., Name=...}``)."""
+    assert run("States.Format('v={}', $.o)", {"o": {"Arg1": 1, "Arg2": []}}) == "v={Arg1=1, Arg2=[]}"
+    assert run("States.Format('v={}', $.o)", {"o": {"k": [1, "a", {"n": None}], "f": 2.5}}) == (
+        "v={k=[1, a, {n=null}], f=2.5}"
+    )
+    assert run("States.Format('{}', $$.StateMachine)", {}, context={"StateMachine": {"Id": "arn", "Name": "m"}}) == (
+        "{Id=arn, Name=m}"
+    )
 
 
 def test_format_unescapes_reserved_characters():

@@ -6,6 +6,8 @@ from tests.workflows.conftest import machine, run
 
 
 async def test_pass_chain_emits_entered_and_exited_per_state_with_linked_ids() -> None:
+    """The first state's entry links to no event (previousEventId 0), as every AWS-recorded history shows
+    (localstack test_base.snapshot.json, TestSnfBase test_state_pass_result and the rest)."""
     result = await run(
         machine({"A": {"Type": "Pass", "Result": {"n": 1}, "Next": "B"}, "B": {"Type": "Succeed"}}), {"in": True}
     )

@@ -656,6 +656,12 @@ RULES: list[tuple[str, Any, tuple[str, str, str | None], Any]] = [
         (SCHEMA, "String does not match RFC3339 timestamp", "/States/S/Timestamp"),
         one({"Type": "Wait", "Timestamp": "2024-01-01T10:00:00Z", "End": True}),
     ),
+    (  # AWS-recorded: test_base_scenarios test_wait_timestamp_invalid[INVALID_DATE] and [INVALID_TIME]
+        "wait_timestamp_is_a_real_date_and_time",
+        one({"Type": "Wait", "Timestamp": "2016-13-05T25:29:29Z", "End": True}),
+        (SCHEMA, "String does not match RFC3339 timestamp", "/States/S/Timestamp"),
+        one({"Type": "Wait", "Timestamp": "2016-12-05T23:29:29.243167252Z", "End": True}),
+    ),
     (
         "wait_seconds_expression_in_jsonata",
         jsonata({"Type": "Wait", "Seconds": "$states.input.s", "End": True}),

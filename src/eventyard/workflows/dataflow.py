@@ -16,6 +16,7 @@ prefix AWS puts before it, naming the state and the id of its ``*StateEntered`` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -39,8 +40,36 @@ def located(run: StateRun, evaluate: Callable[[], T]) -> T:
 
 def locate_error(run: StateRun, exc: StatesError) -> StatesError:
     if exc.error in PREFIXED_ERRORS and not exc.cause.startswith("An error occurred while executing the state"):
-        return StatesError(exc.error, run.runtime_prefix() + exc.cause)
+        return StatesError(exc.error, run.runtime_prefix() + exc.cause, location=exc.location)
     return exc
+
+
+_FIELD_IN_CAUSE = re.compile(r"specified for the field '([^']*)'")
+
+
+def record_evaluation_failure(run: StateRun, exc: StatesError) -> None:
+    """AWS's ``EvaluationFailed`` event for a JSONata failure (``States.QueryEvaluationError``).
+
+    Recorded once per error, before Retry/Catch see it, with ``{error, cause, location, state}``.
+    AWS links it to the event the state's entry follows (a Wait's Timestamp: to the entry itself),
+    and the state's next event (``MapStateFailed``, ``ExecutionFailed``) follows it
+    (test_assign_reference_variables test_undefined_reference, test_base_scenarios
+    test_map_state_items_eval_jsonata_fail and test_wait_timestamp_jsonata).
+    """
+    if exc.error != jsonata.QUERY_EVALUATION_ERROR or exc.evaluation_recorded:
+        return
+    exc.evaluation_recorded = True
+    details: dict[str, Any] = {"error": exc.error, "cause": exc.cause}
+    found = _FIELD_IN_CAUSE.search(exc.cause)
+    location = exc.location or (found.group(1) if found else None)
+    if location:
+        details["location"] = location
+    details["state"] = run.state.name
+    thread = run.thread
+    previous = thread.last_event
+    if thread.last_event == run.entered_id and run.entered_previous is not None and run.state.type != "Wait":
+        previous = run.entered_previous
+    thread.last_event = run.history.add("EvaluationFailed", previous, details)
 
 
 # --- JSONPath ------------------------------------------------------------------------------------
@@ -117,9 +146,9 @@ def evaluate(run: StateRun, template: Any, field: str, **extra: Any) -> Any:
         return template
     binding = states_binding(run, **extra)
     try:
-        return jsonata.evaluate_template(template, states=binding, variables=run.variables)
+        return jsonata.evaluate_template(template, states=binding, variables=run.variables, field=field)
     except StatesError as exc:
-        raise locate_error(run, _name_field(exc, field)) from None
+        raise locate_error(run, exc) from None
 
 
 def finish_jsonata(run: StateRun, result: Any, *, has_result: bool = True) -> tuple[Any, dict[str, Any] | None]:
@@ -144,19 +173,3 @@ def _has_expression(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_expression(v) for v in value)
     return False
-
-
-def _name_field(exc: StatesError, field: str) -> StatesError:
-    """Let the expression module's message name the state field the expression came from.
-
-    The JSONata module reports the field as a path inside the template (``result``) or not at all;
-    AWS names it from the state field down (``Output/result``).
-    """
-    marker = "specified for the field '"
-    if marker in exc.cause and f"{marker}{field}" not in exc.cause:
-        head, _, tail = exc.cause.partition(marker)
-        inner = tail.split("'", 1)[0]
-        rest = tail.split("'", 1)[1] if "'" in tail else ""
-        joined = f"{field}/{inner}" if inner else field
-        return StatesError(exc.error, f"{head}{marker}{joined}'{rest}")
-    return exc

@@ -25,21 +25,28 @@ from eventyard.workflows.errors import StatesError
 from eventyard.workflows.history import History, entered_details, error_details, exited_details, payload
 from eventyard.workflows.model import ABSENT, Catcher, StateMachine, parse_definition
 from eventyard.workflows.retry import (
+    PAYLOAD_LIMIT,
     choose_catcher,
     choose_retry,
     error_output,
-    reported_cause,
+    event_cause,
     reported_error,
     retry_delay,
 )
-from eventyard.workflows.runtime import Execution, ExecutionInfo, ExecutionTimedOut, Outcome, StateRun, Thread
+from eventyard.workflows.runtime import (
+    RETRYABLE_TYPES,
+    Execution,
+    ExecutionInfo,
+    ExecutionTimedOut,
+    Outcome,
+    StateRun,
+    Thread,
+)
 from eventyard.workflows.states import HANDLERS
 from eventyard.workflows.tasks import CallableTasks, TaskInvoker
 from eventyard.workflows.variables import Scope
 
-RETRYABLE_TYPES = frozenset({"Task", "Parallel", "Map"})
 ABORTABLE_TYPES = frozenset({"Task", "Wait", "Parallel", "Map"})
-PAYLOAD_LIMIT = 256 * 1024
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 
@@ -178,7 +185,7 @@ async def finish_execution(
         history.add("ExecutionTimedOut", root.last_event, {"error": "States.Timeout"})
         return ExecutionResult("TIMED_OUT", error="States.Timeout", history=history.events)
     except StatesError as exc:
-        error, cause = reported_error(exc), reported_cause(exc)
+        error, cause = reported_error(exc), event_cause(exc)
         history.add("ExecutionFailed", root.last_event, error_details(error, cause))
         return ExecutionResult("FAILED", error=error, cause=cause, history=history.events)
     history.add(
@@ -208,15 +215,18 @@ async def run_state(
     state = thread.machine.states[name]
     history = thread.history or execution.history
     thread.state, thread.input = name, value
+    entered_previous: int | None = None
     if frame and frame.get("entered"):  # resumed inside the state: it was entered before
         thread.entered_id, thread.entered_at = int(frame["entered"][0]), float(frame["entered"][1])
         thread.task = frame.get("task")
     else:
+        entered_previous = thread.last_event
         thread.entered_id = history.add(f"{state.type}StateEntered", thread.last_event, entered_details(name, value))
         thread.entered_at = execution.clock.now()
         thread.last_event = thread.entered_id
         thread.task = None
     run = StateRun(execution, thread, state, value, thread.entered_id, thread.entered_at)
+    run.entered_previous = entered_previous
     attempts = list(frame["retries"]) if frame and frame.get("retries") else [0] * len(state.retry)
     thread.retries = attempts
     run.retry_count = sum(attempts)
@@ -234,9 +244,10 @@ async def run_state(
             outcome = await handler(run)
             break
         except StatesError as exc:
+            dataflow.record_evaluation_failure(run, exc)
             if state.type not in RETRYABLE_TYPES:
                 raise
-            index = choose_retry(state.retry, attempts, exc.error)
+            index = choose_retry(state.retry, attempts, exc)
             if index is not None:
                 delay = retry_delay(state.retry[index], attempts[index])
                 attempts[index] += 1
@@ -246,7 +257,7 @@ async def run_state(
                 retry_at = execution.clock.now() + delay
                 execution.saved()
                 continue
-            catcher = choose_catcher(state.catch, exc.error)
+            catcher = choose_catcher(state.catch, exc)
             if catcher is None:
                 raise
             outcome = caught_outcome(run, catcher, exc)

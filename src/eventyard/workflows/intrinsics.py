@@ -292,6 +292,12 @@ def java_json(value: Any) -> str:
 
 
 def _text_of(value: Any) -> str:
+    """An argument as States.Format prints it: Java's ``toString`` of the value.
+
+    AWS turns an object argument into a Java map and prints ``{Arg1=1, Arg2=[]}``, not JSON
+    (test_generic.snapshot.json test_format_2, test_context_json_path with ``$$.StateMachine``);
+    strings inside it are bare and lists print as ``[a, b]``.
+    """
     if isinstance(value, str):
         return value
     if value is None:
@@ -300,7 +306,9 @@ def _text_of(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return java_number(value)
-    return java_json(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}={_text_of(item)}" for key, item in value.items()) + "}"
+    return "[" + ", ".join(_text_of(item) for item in value) + "]"
 
 
 def _json_key(value: Any) -> str:

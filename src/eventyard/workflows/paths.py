@@ -6,7 +6,7 @@ Step Functions evaluates paths with Jayway JsonPath over Jackson nodes, and its 
   (``[*]``, ``..``, slices, filters, unions) yields a list, empty when nothing matched;
 - in a definite path a missing leaf is ``No results for path: $['a']['b']``, a missing intermediate
   field ``Missing property in path $['a']``, and stepping into a non-object names the node's class;
-  once the path is indefinite such misses are skipped silently;
+  in an indefinite path such misses are skipped silently, even before its first wildcard;
 - an index past the end of an array yields null rather than a miss (Jackson's ``ArrayNode.get``).
 
 Paths start at ``$`` (the state's data), ``$$`` (the context object) or ``$name`` (a workflow
@@ -97,7 +97,7 @@ class CompiledPath:
         if not self.segments:
             return document
         results: list[Any] = []
-        _walk(self.segments, 0, "$", document, True, results, strict_index, document)
+        _walk(self.segments, 0, "$", document, self.definite, results, strict_index, document)
         if self.definite:
             if not results:
                 raise JsonPathMiss(f"No results for path: {self.normalized()}")
@@ -124,24 +124,30 @@ def _walk(
     position: int,
     path: str,
     node: Any,
-    upstream_definite: bool,
+    definite: bool,
     out: list[Any],
     strict_index: bool,
     root: Any,
 ) -> None:
+    """Collect what the steps from ``position`` select under ``node``.
+
+    Only a definite path reports a miss: AWS answers an indefinite one (``$.items[*]``,
+    ``$.a.b[1:]``) with an empty list even when a field before its wildcard is missing
+    (test_base.snapshot.json, test_json_path_array_wildcard_or_slice_with_no_input), where Jayway
+    alone would report the missing property.
+    """
     if position == len(segments):
         out.append(node)
         return
     segment = segments[position]
     kind = segment.kind
-    definite = upstream_definite and segment.definite
 
     def descend(child_path: str, child: Any) -> None:
         _walk(segments, position + 1, child_path, child, definite, out, strict_index, root)
 
     if kind == "field":
         if not isinstance(node, dict):
-            if upstream_definite:
+            if definite:
                 raise JsonPathMiss(
                     f"Expected to find an object with property {segment.fragment()} in path {path} but found "
                     f"'{_class_name(node)}'. This is not a json object according to the JsonProvider: '{_JACKSON}'."
@@ -150,11 +156,11 @@ def _walk(
         child_path = path + segment.fragment()
         if segment.value in node:
             descend(child_path, node[segment.value])
-        elif position < len(segments) - 1 and upstream_definite:
+        elif position < len(segments) - 1 and definite:
             raise JsonPathMiss(f"Missing property in path {child_path}")
     elif kind == "index":
         if not isinstance(node, list):
-            if upstream_definite:
+            if definite:
                 if node is None:
                     raise JsonPathMiss(f"The path {path} is null")
                 raise JsonPathMiss(
@@ -353,13 +359,17 @@ class _Parser:
 
 
 def _read_quoted(text: str, position: int, fail: Callable[[str], Exception]) -> tuple[str, int]:
+    """A quoted name: a backslash escapes the closing quote (and a backslash); before any other
+    character it stays, as AWS reads ``$['Test\\"Name']`` (test_base_scenarios
+    test_escape_sequence_parsing[ESCAPE_SEQUENCES_JSONPATH])."""
     quote = text[position]
     position += 1
     chars: list[str] = []
     while position < len(text):
         char = text[position]
         if char == "\\" and position + 1 < len(text):
-            chars.append(text[position + 1])
+            following = text[position + 1]
+            chars.append(following if following in (quote, "\\") else char + following)
             position += 2
         elif char == quote:
             return "".join(chars), position + 1

@@ -8,7 +8,10 @@ From AWS "Handling errors in Step Functions workflows":
 - The wait before retry *n* (0-based) is ``IntervalSeconds * BackoffRate ** n``, capped by
   ``MaxDelaySeconds``; ``JitterStrategy: FULL`` waits a random time between 0 and that.
 - ``States.ALL`` matches every error name except ``States.DataLimitExceeded`` and
-  ``States.Runtime``, which are terminal: no retrier or catcher ever takes them.
+  ``States.Runtime``, which are terminal: no retrier or catcher ever takes them. A task whose
+  result is too large is the exception AWS records: it fails the task (``TaskFailed``) with
+  ``States.DataLimitExceeded`` and ``States.ALL`` catches it (test_states_errors
+  test_service_task_lambada_catch_state_all_data_limit_exceeded_on_large_utf8_response).
 - ``States.TaskFailed`` matches every error except ``States.Timeout`` (and the terminal ones).
 - A task that runs longer than ``TimeoutSeconds`` fails with ``States.Timeout``; one whose worker
   does not heartbeat within ``HeartbeatSeconds`` fails with ``States.HeartbeatTimeout``, a name
@@ -31,9 +34,29 @@ from eventyard.workflows.runtime import ExecutionTimedOut
 TERMINAL_ERRORS = frozenset({"States.DataLimitExceeded", "States.Runtime"})
 
 
-def error_matches(names: tuple[str, ...], error: str) -> bool:
+PAYLOAD_LIMIT = 256 * 1024
+
+
+class TaskResultTooLarge(StatesError):
+    """A task result over 256 KiB: a task failure, so not terminal like other DataLimitExceeded errors."""
+
+    terminal = False
+
+    def __init__(self, resource: str) -> None:
+        super().__init__(
+            "States.DataLimitExceeded",
+            f"The state/task '{resource}' returned a result with a size exceeding the maximum number of bytes "
+            "service limit.",
+        )
+
+
+def error_matches(names: tuple[str, ...], error: str | StatesError) -> bool:
     """Whether an ``ErrorEquals`` list names ``error`` (with the States.ALL/TaskFailed wildcards)."""
-    if error in TERMINAL_ERRORS:
+    terminal: bool | None = None
+    if isinstance(error, StatesError):
+        terminal = getattr(error, "terminal", None)
+        error = error.error
+    if (error in TERMINAL_ERRORS) if terminal is None else terminal:
         return False
     for name in names:
         if name == error or name == "States.ALL":
@@ -70,7 +93,7 @@ def retry_delay(retrier: Retrier, attempt: int, rng: random.Random | None = None
     return delay
 
 
-def choose_retry(retriers: list[Retrier], attempts: list[int], error: str) -> int | None:
+def choose_retry(retriers: list[Retrier], attempts: list[int], error: str | StatesError) -> int | None:
     """The index of the retrier that takes ``error`` and still has attempts left, else None."""
     for index, retrier in enumerate(retriers):
         if error_matches(retrier.error_equals, error):
@@ -78,7 +101,7 @@ def choose_retry(retriers: list[Retrier], attempts: list[int], error: str) -> in
     return None
 
 
-def choose_catcher(catchers: list[Catcher], error: str) -> Catcher | None:
+def choose_catcher(catchers: list[Catcher], error: str | StatesError) -> Catcher | None:
     for catcher in catchers:
         if error_matches(catcher.error_equals, error):
             return catcher
@@ -86,8 +109,14 @@ def choose_catcher(catchers: list[Catcher], error: str) -> Catcher | None:
 
 
 def error_output(exc: StatesError) -> dict[str, Any]:
-    """The error output a catcher hands on: ``{"Error": ..., "Cause": ...}``."""
-    return {"Error": reported_error(exc), "Cause": reported_cause(exc)}
+    """The error output a catcher hands on: ``{"Error": ..., "Cause": ...}``.
+
+    A timeout has no cause in the history but ``"Cause": ""`` here (AWS-recorded: test_timeouts).
+    """
+    cause = reported_cause(exc)
+    if cause is None and exc.error in ("States.Timeout", "States.HeartbeatTimeout"):
+        cause = exc.cause
+    return {"Error": reported_error(exc), "Cause": cause}
 
 
 def reported_error(exc: StatesError) -> str | None:
@@ -96,6 +125,12 @@ def reported_error(exc: StatesError) -> str | None:
 
 def reported_cause(exc: StatesError) -> str | None:
     return getattr(exc, "reported_cause", exc.cause)
+
+
+def event_cause(exc: StatesError) -> str | None:
+    """The cause a history event reports: none for a timeout (AWS-recorded: test_timeouts, test_heartbeats)."""
+    cause = reported_cause(exc)
+    return None if exc.error == "States.Timeout" and not cause else cause
 
 
 class Deadline:

@@ -25,6 +25,8 @@ from eventyard.workflows.model import State, StateMachine
 from eventyard.workflows.tasks import TaskInvoker
 from eventyard.workflows.variables import Scope
 
+RETRYABLE_TYPES = frozenset({"Task", "Parallel", "Map"})
+
 
 @functools.lru_cache(maxsize=256)
 def iso_timestamp(seconds: float) -> str:
@@ -195,6 +197,7 @@ class StateRun:
     entered_id: int
     entered_time: float
     retry_count: int = 0
+    entered_previous: int | None = None  # the previousEventId of its *StateEntered event, when known
     task_token: str | None = None
     map_item: tuple[int, Any] | None = None
     resume: dict[str, Any] | None = None  # the children progress of a resumed Parallel/Map
@@ -219,13 +222,11 @@ class StateRun:
         base = self.execution.context_base()
         context: dict[str, Any] = {
             "Execution": base["Execution"],
-            "State": {
-                "EnteredTime": iso_timestamp(self.entered_time),
-                "Name": self.state.name,
-                "RetryCount": self.retry_count,
-            },
+            "State": {"EnteredTime": iso_timestamp(self.entered_time), "Name": self.state.name},
             "StateMachine": base["StateMachine"],
         }
+        if self.state.type in RETRYABLE_TYPES:  # a Pass state's $$.State has no RetryCount (AWS-recorded)
+            context["State"]["RetryCount"] = self.retry_count
         if self.task_token is not None:
             context["Task"] = {"Token": self.task_token}
         if self.map_item is not None:

@@ -106,6 +106,11 @@ class TaskRequest:
             self.on_submitted(response)
 
 
+class TaskNotImplemented(StatesError):
+    """The invoker has nothing behind a resource: a Task fails with it as it is; an ItemReader or a
+    ResultWriter (S3, which Eventyard does not serve) turns it into AWS's reader/writer failure."""
+
+
 class TaskInvoker(Protocol):
     """Runs one attempt of a Task: returns the task's result or raises :class:`StatesError`."""
 
@@ -142,7 +147,7 @@ class CallableTasks:
                 result = await self._call(function, payload, request, lambda_style=True)
                 return {"ExecutedVersion": "$LATEST", "Payload": result, "StatusCode": 200}
         if function is None:
-            raise StatesError(
+            raise TaskNotImplemented(
                 "States.TaskFailed" if request.resource.kind != "lambda" else "Lambda.ResourceNotFoundException",
                 f"No task implementation registered for resource {request.resource.arn}",
             )

@@ -6,6 +6,7 @@ of their own.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,18 @@ from eventyard.workflows.validate_report import (
 # RFC 3339 as AWS reads a Wait Timestamp: an uppercase T between date and time, and a zone.
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 _RESOURCE_ARN = re.compile(r"arn:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*:\S+")
+
+
+def _is_rfc3339(value: Any) -> bool:
+    """The shape and a real date and time: month 13 or hour 25 are refused too (AWS-recorded:
+    test_base_scenarios test_wait_timestamp_invalid[INVALID_DATE], [INVALID_TIME])."""
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        return False
+    try:
+        datetime.datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        return False
+    return True
 
 
 def check_seconds(context: StateContext, field_name: str, minimum: int) -> int | None:
@@ -104,7 +117,7 @@ def _check_wait(context: StateContext) -> None:
         timestamp = state["Timestamp"]
         if context.jsonata and is_jsonata_string(timestamp):
             check_expressions(report, timestamp, context.at("Timestamp"))
-        elif not isinstance(timestamp, str) or not _RFC3339.fullmatch(timestamp):
+        elif not _is_rfc3339(timestamp):
             report.schema("String does not match RFC3339 timestamp", context.at("Timestamp"))
     if not context.jsonata:
         for name in ("SecondsPath", "TimestampPath"):

@@ -29,12 +29,14 @@ from typing import Any
 
 import orjson
 
-from eventyard.workflows import dataflow
+from eventyard.workflows import dataflow, jsonata
 from eventyard.workflows.errors import StatesError
-from eventyard.workflows.history import History
+from eventyard.workflows.history import History, error_details
 from eventyard.workflows.model import ABSENT, StateMachine
+from eventyard.workflows.paths import to_json
+from eventyard.workflows.retry import choose_retry
 from eventyard.workflows.runtime import Outcome, StateRun, Thread
-from eventyard.workflows.tasks import TaskRequest, parse_resource
+from eventyard.workflows.tasks import Resource, TaskNotImplemented, TaskRequest, parse_resource
 from eventyard.workflows.variables import Scope
 
 # --- Parallel ------------------------------------------------------------------------------------
@@ -55,11 +57,37 @@ async def run_parallel(run: StateRun) -> Outcome:
     jobs = [(str(index), branch, branch_input) for index, branch in enumerate(state.branches)]
     try:
         results = await _run_children(run, jobs, started, limit=0)
-    except StatesError:
-        run.emit("ParallelStateFailed")
+    except StatesError as exc:
+        _state_failed(run, "ParallelStateFailed", exc)
         raise
-    run.emit("ParallelStateSucceeded")
+    _state_succeeded(run, "ParallelStateSucceeded")
     return _finish(run, results)
+
+
+def _state_failed(run: StateRun, event_type: str, exc: StatesError) -> None:
+    """``ParallelStateFailed``/``MapStateFailed``, unless a retrier takes the error.
+
+    AWS records a retried Parallel or Map as ``...Started`` again with no ``...Failed`` in between
+    (test_base_scenarios test_map_state_retry, test_parallel_state_retry); the failed event comes
+    only when the error leaves the state, caught or not.
+    """
+    if choose_retry(run.state.retry, run.thread.retries, exc) is None:
+        run.emit(event_type)
+
+
+def _failed_before_start(run: StateRun, exc: StatesError) -> None:
+    """A Map whose JSONata (``Items``...) fails before it starts: ``EvaluationFailed``, then
+    ``MapStateFailed`` (test_base_scenarios test_map_state_items_eval_jsonata_fail); a path error
+    (States.Runtime) ends the execution with neither (test_max_concurrency_path)."""
+    if exc.error == jsonata.QUERY_EVALUATION_ERROR:
+        dataflow.record_evaluation_failure(run, exc)
+        _state_failed(run, "MapStateFailed", exc)
+
+
+def _state_succeeded(run: StateRun, event_type: str) -> None:
+    """``ParallelStateSucceeded``/``MapStateSucceeded``/``MapRunSucceeded``: AWS links the next event
+    (``...StateExited``) to the same event this one follows, not to this one."""
+    run.history.add(event_type, run.thread.last_event)
 
 
 # --- Map -----------------------------------------------------------------------------------------
@@ -69,21 +97,28 @@ async def run_map(run: StateRun) -> Outcome:
     state = run.state
     processor = state.processor
     assert processor is not None
-    distributed = processor.processor_config.get("Mode") == "DISTRIBUTED"
-    items, effective = await _items(run)
-    limit = _max_concurrency(run, effective)
-    inputs = [_item_input(run, index, item, effective) for index, item in enumerate(items)]
-    if distributed:
-        return await _run_distributed(run, processor, inputs, effective)
+    if processor.processor_config.get("Mode") == "DISTRIBUTED":
+        return await _run_distributed(run, processor)
+    try:
+        if "ItemReader" in state.raw:
+            effective = run.raw_input if state.jsonata else dataflow.effective_input(run)
+            reader = state.raw["ItemReader"]
+            items = await _read_items(run, reader, effective, _max_items(run, reader, effective))
+        else:
+            items, effective = await _items(run)
+        limit = _max_concurrency(run, effective)
+        inputs = [_item_input(run, index, item, effective) for index, item in enumerate(items)]
+    except StatesError as exc:
+        _failed_before_start(run, exc)
+        raise
     started = _started(run, "MapStateStarted", {"length": len(inputs)})
     jobs = [(str(index), processor, value) for index, value in enumerate(inputs)]
     try:
         results = await _run_children(run, jobs, started, limit=limit, iterations=True)
-    except StatesError:
-        run.emit("MapStateFailed")
+    except StatesError as exc:
+        _state_failed(run, "MapStateFailed", exc)
         raise
-    # AWS-recorded: MapStateExited follows the same event MapStateSucceeded follows (the last iteration's)
-    run.history.add("MapStateSucceeded", run.thread.last_event)
+    _state_succeeded(run, "MapStateSucceeded")
     return _finish(run, results)
 
 
@@ -92,20 +127,22 @@ async def _items(run: StateRun) -> tuple[list[Any], Any]:
     raw = state.raw
     if state.jsonata:
         effective = run.raw_input
-        if "ItemReader" in raw:
-            return await _read_items(run, raw["ItemReader"]), effective
-        items = dataflow.evaluate(run, raw["Items"], "Items") if "Items" in raw else effective
+        if "Items" not in raw:
+            if not isinstance(effective, list):
+                raise StatesError(
+                    "States.QueryEvaluationError",
+                    run.runtime_prefix() + f"Map state input must be an array but was: {to_json(effective)}",
+                )
+            return effective, effective
+        items = dataflow.evaluate(run, raw["Items"], "Items")
         if not isinstance(items, list):
             raise StatesError(
                 "States.QueryEvaluationError",
-                run.runtime_prefix()
-                + f"The JSONata expression '{raw.get('Items', '$states.input')}' specified for the field 'Items' "
-                f"returned an unexpected data type. Expected an array, got {_json_type(items)}.",
+                run.runtime_prefix() + f"The JSONata expression '{jsonata.expression_body(raw['Items'])}' specified "
+                f"for the field 'Items' {_unexpected_result(items)}",
             )
         return items, effective
     effective = dataflow.effective_input(run)
-    if "ItemReader" in raw:
-        return await _read_items(run, raw["ItemReader"]), effective
     path = raw.get("ItemsPath", "$")
     items = dataflow.select(run, path, effective)
     if not isinstance(items, list):
@@ -116,22 +153,29 @@ async def _items(run: StateRun) -> tuple[list[Any], Any]:
     return items, effective
 
 
-async def _read_items(run: StateRun, reader: dict[str, Any]) -> list[Any]:
-    """Items an ItemReader names (an S3 object or listing), fetched through the task invoker."""
+async def _read_items(run: StateRun, reader: dict[str, Any], effective: Any, max_items: int | None = None) -> list[Any]:
+    """Items an ItemReader names (an S3 object or listing), fetched through the task invoker.
+
+    Eventyard serves no S3: unless the invoker has a reader for the resource (an in-process test's
+    CallableTasks may), the read fails as AWS reports a reader that cannot read its source,
+    ``States.ItemReaderFailed``, with a cause that says why.
+    """
     if run.state.jsonata:
         parameters = dataflow.evaluate(run, reader.get("Arguments", {}), "ItemReader/Arguments")
     else:
-        parameters = dataflow.resolve(run, reader.get("Parameters", {}), dataflow.effective_input(run))
+        parameters = dataflow.resolve(run, reader.get("Parameters", {}), effective)
+    if max_items is not None and max_items < 0:  # AWS-recorded: test_map_item_reader_csv_max_items_paths[-1]
+        raise StatesError("States.ItemReaderFailed", "field MaxItems must be positive")
     resource = parse_resource(str(reader.get("Resource", "")))
     request = TaskRequest(resource, parameters, run.state.name, run.execution.info.execution_arn)
     request.parameters = {"ReaderConfig": reader.get("ReaderConfig", {}), **(parameters or {})}
-    items = await run.execution.tasks.invoke(request)
+    try:
+        items = await run.execution.tasks.invoke(request)
+    except StatesError as exc:
+        raise _s3_failure(run, "States.ItemReaderFailed", "ItemReader", resource, exc) from None
     if not isinstance(items, list):
-        raise StatesError(
-            "States.ItemReaderFailed", f"The item reader of state '{run.state.name}' did not return a list."
-        )
-    limit = (reader.get("ReaderConfig") or {}).get("MaxItems")
-    return items[: int(limit)] if isinstance(limit, int) and limit > 0 else items
+        raise StatesError("States.ItemReaderFailed", "Attempting to map over non-iterable node.")
+    return items[:max_items] if max_items else items
 
 
 def _item_input(run: StateRun, index: int, item: Any, effective: Any) -> Any:
@@ -151,7 +195,7 @@ def _item_input(run: StateRun, index: int, item: Any, effective: Any) -> Any:
 def _max_concurrency(run: StateRun, effective: Any) -> int:
     raw = run.state.raw
     if "MaxConcurrencyPath" in raw and not run.state.jsonata:
-        value = dataflow.select(run, raw["MaxConcurrencyPath"], effective)
+        value = _path_number(run, "MaxConcurrencyPath", effective, integer=True)
     elif run.state.jsonata and isinstance(raw.get("MaxConcurrency"), str):
         value = dataflow.evaluate(run, raw["MaxConcurrency"], "MaxConcurrency")
     else:
@@ -159,6 +203,37 @@ def _max_concurrency(run: StateRun, effective: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise StatesError("States.Runtime", run.runtime_prefix() + f"The MaxConcurrency value {value} is not valid.")
     return value
+
+
+def _path_number(run: StateRun, field: str, effective: Any, *, integer: bool, raw: Any = None) -> Any:
+    """The number a ``*Path`` limit (MaxConcurrencyPath, ToleratedFailureCountPath, MaxItemsPath...)
+    selects. AWS reads the value's text, so ``"2"`` will do; anything else fails the state
+    (test_base_scenarios test_max_concurrency_path, test_map_state_tolerated_failure_*_path)."""
+    path = (run.state.raw if raw is None else raw)[field]
+    value = dataflow.select(run, path, effective)
+    text = value if isinstance(value, str) else to_json(value)
+    try:
+        if isinstance(value, (bool, dict, list)) or value is None:
+            raise ValueError
+        if integer:
+            number: Any = value if isinstance(value, int) else int(text.strip())
+        else:
+            number = float(text)
+    except ValueError:
+        kind = "integer" if integer else "float"
+        raise StatesError(
+            "States.Runtime",
+            run.runtime_prefix() + f'The {field} field refers to value "{text}" which is not a valid {kind}: {path}',
+        ) from None
+    return number
+
+
+def _unexpected_result(value: Any) -> str:
+    """How AWS words a JSONata result that is not the array a field needs."""
+    if not isinstance(value, (dict, list, str, int, float, bool)) and value is not None:
+        return "returned an unsupported result type."
+    kind = _json_type(value)
+    return f"returned an unexpected result type. Expected 'array', but was '{kind}' for value: {to_json(value)}"
 
 
 def _started(run: StateRun, event: str, details: dict[str, Any] | None = None) -> int:
@@ -196,11 +271,16 @@ async def _run_children(
     history = run.history
     results: list[Any] = [None] * len(jobs)
     gate = asyncio.Semaphore(limit) if limit else None
-    # AWS-recorded: one iteration at a time, each MapIterationStarted follows the previous
-    # iteration's last state event; at once, each follows MapStateStarted.
-    previous_end = [started]
+    # AWS's previousEventId links of an inline Map: one iteration at a time (MaxConcurrency 1), an
+    # iteration starts from the last state event of the one before it, not from its
+    # MapIterationSucceeded (test_base_scenarios test_map_state, test_map_state_nested); at once,
+    # each starts from MapStateStarted (test_timeouts test_service_lambda_map_timeout). A failed
+    # state's MapStateFailed/ParallelStateFailed follows the failing child's last state event.
+    cursor = started
+    failed_at: int | None = None
 
     async def one(position: int, key: str, machine: StateMachine, child_input: Any) -> None:
+        nonlocal cursor, failed_at
         saved = resume.get(key)
         if saved is not None and "output" in saved:
             results[position] = saved["output"]
@@ -217,7 +297,7 @@ async def _run_children(
                 frame = saved
             parent.live_children[key] = child
             if iterations and frame is None:
-                follows = previous_end[0] if limit == 1 else started
+                follows = cursor if limit == 1 else started
                 child.last_event = history.add(
                     "MapIterationStarted", follows, {"name": run.state.name, "index": position}
                 )
@@ -225,20 +305,23 @@ async def _run_children(
             try:
                 output = await run_thread(child, start, frame["input"] if frame else child_input, frame)
             except StatesError:
+                if failed_at is None:
+                    failed_at = child.last_event
                 if iterations:
-                    child.last_event = history.add(
-                        "MapIterationFailed", child.last_event, {"name": run.state.name, "index": position}
-                    )
+                    history.add("MapIterationFailed", child.last_event, {"name": run.state.name, "index": position})
+                if child.state is not None and machine.states[child.state].type == "Task":
+                    # AWS reports the Task a branch or iteration failed in as aborted too (test_callback
+                    # test_sqs_failure_in_wait_for_task_tok_no_error_field[SQS_PARALLEL_WAIT_FOR_TASK_TOKEN],
+                    # test_timeouts test_service_lambda_map_timeout)
+                    history.add("TaskStateAborted", child.last_event)
                 raise
             except asyncio.CancelledError:
                 if iterations and not run.execution.hooks.suspending:
                     history.add("MapIterationAborted", child.last_event, {"name": run.state.name, "index": position})
                 raise
+            cursor = child.last_event
             if iterations:
-                previous_end[0] = child.last_event
-                child.last_event = history.add(
-                    "MapIterationSucceeded", child.last_event, {"name": run.state.name, "index": position}
-                )
+                history.add("MapIterationSucceeded", child.last_event, {"name": run.state.name, "index": position})
             results[position] = output
             parent.children[key] = {"output": output}
             del parent.live_children[key]
@@ -248,6 +331,7 @@ async def _run_children(
 
     hooks = run.execution.hooks
     hooks.waiting_on_children(True)
+    finished = False
     try:
         if limit == 1:
             for position, (key, machine, child_input) in enumerate(jobs):
@@ -259,10 +343,16 @@ async def _run_children(
             finally:
                 for task in tasks:
                     task.cancel()
+        finished = True
     finally:
         hooks.waiting_on_children(False)
-        last = max([started, *(c.last_event for c in parent.live_children.values())])
-        parent.last_event = max(parent.last_event, last, history.last_id if jobs else started)
+        if finished:
+            parent.last_event = history.last_id if jobs else started
+        elif failed_at is not None:
+            parent.last_event = failed_at
+        else:
+            last = max([started, *(c.last_event for c in parent.live_children.values())])
+            parent.last_event = max(parent.last_event, last, history.last_id if jobs else started)
         parent.children = {}
         parent.live_children = {}
     return results
@@ -285,28 +375,130 @@ async def _first_failure(tasks: Sequence[asyncio.Future[None]]) -> None:
 # --- Distributed Map -----------------------------------------------------------------------------
 
 
-async def _run_distributed(run: StateRun, processor: StateMachine, inputs: list[Any], effective: Any) -> Outcome:
+async def _run_distributed(run: StateRun, processor: StateMachine) -> Outcome:
+    """A Map run: items (read by its ItemReader inside the run), child workflows, tolerated failures.
+
+    AWS (test_base_scenarios test_map_item_reader_*, test_map_state_tolerated_failure_*_path):
+    ``MapStateStarted`` comes first (``length: 0`` with an ItemReader); a bad tolerance or
+    ``MaxItemsPath`` then fails the state at once; after ``MapRunStarted`` the items are read and
+    the children run, and a failure ends the run with ``MapRunFailed`` and ``MapStateFailed``.
+    """
     raw = run.state.raw
-    batches = _batches(run, inputs, effective)
+    reader = raw.get("ItemReader")
+    items: list[Any] = []
+    try:
+        if reader is None:
+            items, effective = await _items(run)
+        else:
+            effective = run.raw_input if run.state.jsonata else dataflow.effective_input(run)
+        limit = _max_concurrency(run, effective) or 1000
+    except StatesError as exc:
+        _failed_before_start(run, exc)
+        raise
     label = raw.get("Label", run.state.name)
     map_run_arn = _map_run_arn(run, label)
-    tolerated_count, tolerated_percent = _tolerance(run, effective)
-    limit = _max_concurrency(run, effective) or 1000
     marker = run.thread.task
-    if not (marker and marker.get("started")):
-        started = run.emit("MapStateStarted", {"length": len(batches)})
+    resumed = bool(marker and marker.get("started"))  # a resumed execution emitted the started events before
+    if not resumed:
+        run.thread.task = {"started": run.emit("MapStateStarted", {"length": len(items)})}
+    tolerance = _tolerance(run, effective)
+    max_items = _max_items(run, reader, effective) if reader is not None else None
+    if not resumed:
         run.emit("MapRunStarted", {"mapRunArn": map_run_arn})
-        run.thread.task = {"started": started}
     report = partial(
         run.execution.hooks.map_run,
         run.execution,
         map_run_arn,
         max_concurrency=_max_concurrency(run, effective),
-        tolerated_count=tolerated_count,
-        tolerated_percent=tolerated_percent,
-        total=len(batches),
+        tolerated_count=tolerance[0],
+        tolerated_percent=tolerance[1],
     )
-    report("RUNNING", succeeded=0, failed=0)
+    counts = {"total": 0, "succeeded": 0, "failed": 0}
+    try:
+        if reader is not None:
+            items = await _read_items(run, reader, effective, max_items)
+        inputs = [_item_input(run, index, item, effective) for index, item in enumerate(items)]
+        batches = _batches(run, inputs, effective)
+        counts["total"] = len(batches)
+        report("RUNNING", **counts)
+        outputs = await _run_map_run(run, processor, batches, tolerance, limit, counts)
+        if "ResultWriter" in raw:
+            outputs = await _write_results(run, raw["ResultWriter"], outputs, effective, map_run_arn)
+    except StatesError as exc:
+        report("FAILED", **counts)
+        run.emit("MapRunFailed", error_details(exc.error, exc.cause))
+        _state_failed(run, "MapStateFailed", exc)
+        raise
+    report("SUCCEEDED", **counts)
+    run.emit("MapRunSucceeded")
+    _state_succeeded(run, "MapStateSucceeded")
+    return _finish(run, outputs)
+
+
+def _max_items(run: StateRun, reader: dict[str, Any], effective: Any) -> int | None:
+    config = reader.get("ReaderConfig") or {}
+    if "MaxItemsPath" in config and not run.state.jsonata:
+        value: Any = _path_number(run, "MaxItemsPath", effective, integer=True, raw=config)
+    elif run.state.jsonata and isinstance(config.get("MaxItems"), str):
+        value = dataflow.evaluate(run, config["MaxItems"], "ItemReader/ReaderConfig/MaxItems")
+    else:
+        value = config.get("MaxItems")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+async def _write_results(run: StateRun, writer: dict[str, Any], outputs: list[Any], effective: Any, arn: str) -> Any:
+    """A ResultWriter's S3 write through the task invoker; what it returns becomes the Map's result.
+
+    Without a writer behind the resource (Eventyard serves no S3) the Map run fails with
+    ``States.ResultWriterFailed``, AWS's error for results it could not write.
+    """
+    if run.state.jsonata:
+        parameters = dataflow.evaluate(run, writer.get("Arguments", {}), "ResultWriter/Arguments")
+    else:
+        parameters = dataflow.resolve(run, writer.get("Parameters", {}), effective)
+    resource = parse_resource(str(writer.get("Resource", "arn:aws:states:::s3:putObject")))
+    request = TaskRequest(resource, parameters, run.state.name, run.execution.info.execution_arn)
+    request.parameters = {
+        "WriterConfig": writer.get("WriterConfig", {}),
+        **(parameters or {}),
+        "MapRunArn": arn,
+        "Results": outputs,
+    }
+    try:
+        return await run.execution.tasks.invoke(request)
+    except StatesError as exc:
+        raise _s3_failure(run, "States.ResultWriterFailed", "ResultWriter", resource, exc) from None
+
+
+def _s3_failure(run: StateRun, error: str, field: str, resource: Resource, exc: StatesError) -> StatesError:
+    """A reader or writer call that failed, as AWS names it (States.ItemReaderFailed/ResultWriterFailed).
+
+    Nothing behind the resource (an in-process invoker without it, or the service's "does not serve"
+    States.Runtime) says that Eventyard serves no S3; another failure keeps its cause.
+    """
+    if exc.error == error:
+        return exc
+    if isinstance(exc, TaskNotImplemented) or exc.error == "States.Runtime":
+        return StatesError(
+            error,
+            f"Eventyard serves no S3: the {field} of state '{run.state.name}' cannot call "
+            f"{resource.resource_type}:{resource.resource} ({resource.arn}).",
+        )
+    return StatesError(error, exc.cause or exc.error)
+
+
+async def _run_map_run(
+    run: StateRun,
+    processor: StateMachine,
+    batches: list[Any],
+    tolerance: tuple[int, float | None],
+    limit: int,
+    counts: dict[str, int],
+) -> list[Any]:
+    """Every child workflow of a Map run; raises States.ExceedToleratedFailureThreshold past the tolerance.
+
+    ``counts`` ends with how many children succeeded and failed."""
+    tolerated_count, tolerated_percent = tolerance
     gate = asyncio.Semaphore(limit)
     execution = run.execution
     parent = run.thread
@@ -351,19 +543,15 @@ async def _run_distributed(run: StateRun, processor: StateMachine, inputs: list[
     finally:
         hooks.waiting_on_children(False)
         parent.children, parent.live_children = {}, {}
+    counts["succeeded"], counts["failed"] = len(batches) - failures, failures
     allowed = tolerated_count
     if tolerated_percent is not None and batches:
         allowed = max(allowed, math.floor(len(batches) * tolerated_percent / 100))
     if failures > allowed:
-        cause = "The specified tolerated failure threshold was exceeded"
-        report("FAILED", succeeded=len(batches) - failures, failed=failures)
-        run.emit("MapRunFailed", {"error": "States.ExceedToleratedFailureThreshold", "cause": cause})
-        run.emit("MapStateFailed")
-        raise StatesError("States.ExceedToleratedFailureThreshold", cause)
-    report("SUCCEEDED", succeeded=len(batches) - failures, failed=failures)
-    run.emit("MapRunSucceeded")
-    run.emit("MapStateSucceeded")
-    return _finish(run, outputs)
+        raise StatesError(
+            "States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded"
+        )
+    return outputs
 
 
 def _map_run_arn(run: StateRun, label: str) -> str:
@@ -413,19 +601,29 @@ def _batches(run: StateRun, inputs: list[Any], effective: Any) -> list[Any]:
 
 
 def _tolerance(run: StateRun, effective: Any) -> tuple[int, float | None]:
+    """ToleratedFailureCount and ToleratedFailurePercentage, from a value, a Path or an expression."""
     raw = run.state.raw
     count = raw.get("ToleratedFailureCount", 0)
     if "ToleratedFailureCountPath" in raw:
-        count = dataflow.select(run, raw["ToleratedFailureCountPath"], effective)
+        count = _path_number(run, "ToleratedFailureCountPath", effective, integer=True)
     percent = raw.get("ToleratedFailurePercentage")
     if "ToleratedFailurePercentagePath" in raw:
-        percent = dataflow.select(run, raw["ToleratedFailurePercentagePath"], effective)
+        percent = _path_number(run, "ToleratedFailurePercentagePath", effective, integer=False)
     if run.state.jsonata:
         if isinstance(count, str):
             count = dataflow.evaluate(run, count, "ToleratedFailureCount")
         if isinstance(percent, str):
             percent = dataflow.evaluate(run, percent, "ToleratedFailurePercentage")
-    return int(count or 0), None if percent is None else float(percent)
+    count = count or 0
+    if not isinstance(count, (int, float)) or isinstance(count, bool) or count < 0:
+        raise StatesError("States.Runtime", run.runtime_prefix() + "ToleratedFailureCount cannot be negative.")
+    if percent is not None and (
+        not isinstance(percent, (int, float)) or isinstance(percent, bool) or not 0 <= percent <= 100
+    ):
+        raise StatesError(
+            "States.Runtime", run.runtime_prefix() + "ToleratedFailurePercentage must be between 0 and 100."
+        )
+    return int(count), None if percent is None else float(percent)
 
 
 def _json_type(value: Any) -> str:

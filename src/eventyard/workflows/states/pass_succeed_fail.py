@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventyard.workflows import dataflow, intrinsics
+from eventyard.workflows import dataflow, intrinsics, paths
 from eventyard.workflows.errors import StatesError
 from eventyard.workflows.model import ABSENT
 from eventyard.workflows.runtime import Outcome, StateRun
@@ -72,7 +72,14 @@ def _static_or_path(run: StateRun, raw: dict[str, Any], field: str) -> Any:
             run,
             lambda: intrinsics.evaluate_intrinsic(path, run.raw_input, context=run.context(), variables=run.variables),
         )
-    return dataflow.select(run, path, run.raw_input)
+    try:
+        return paths.evaluate_path(path, run.raw_input, context=run.context(), variables=run.variables)
+    except (paths.JsonPathMiss, paths.JsonPathSyntaxError):  # AWS-recorded: test_invalid_jsonpath[...ERRORPATH]
+        raise StatesError(
+            "States.Runtime",
+            run.runtime_prefix() + f"The JSONPath '{path}' specified for the field '{field}Path' could not be found "
+            f"in the input '{paths.to_json(run.raw_input)}'",
+        ) from None
 
 
 def _text(value: Any) -> str | None:

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from eventyard.workflows import dataflow
 from eventyard.workflows.errors import StatesError
 from eventyard.workflows.history import error_details, payload
 from eventyard.workflows.model import ABSENT
-from eventyard.workflows.retry import Deadline, reported_cause, reported_error
+from eventyard.workflows.retry import PAYLOAD_LIMIT, Deadline, TaskResultTooLarge, reported_cause, reported_error
 from eventyard.workflows.runtime import Outcome, StateRun
 from eventyard.workflows.tasks import Resource, TaskRequest, parse_resource
 
@@ -42,7 +44,9 @@ async def run_task(run: StateRun) -> Outcome:
             "phase": "scheduled",
         }
     assert attempt is not None
-    if resource.pattern == "waitForTaskToken":
+    if (
+        resource.pattern != "request-response"
+    ):  # .sync tasks have $$.Task.Token too (test_callback test_sync_with_task_token)
         run.task_token = attempt["id"]
     if state.jsonata:
         parameters = (
@@ -86,7 +90,7 @@ async def _invoke(
         parameters=parameters,
         state_name=run.state.name,
         execution_arn=run.execution.info.execution_arn,
-        task_token=run.task_token,
+        task_token=run.task_token if resource.pattern == "waitForTaskToken" else None,
         timeout_seconds=timeout,
         heartbeat_seconds=heartbeat,
         credentials=run.state.raw.get("Credentials"),
@@ -100,6 +104,8 @@ async def _invoke(
         events.started(None)
     try:
         result = await deadline.run(tasks.invoke(request))
+        if len(orjson.dumps(result)) > PAYLOAD_LIMIT:
+            raise TaskResultTooLarge(resource.arn if resource.kind == "lambda" else resource.resource_type)
     except StatesError as exc:
         if exc.error in ("States.Timeout", "States.HeartbeatTimeout"):
             events.timed_out(exc)

@@ -6,22 +6,26 @@ ASL (AWS "Wait workflow state"): exactly one of ``Seconds`` (a non-negative inte
 may be expressions. A timestamp in the past continues at once. A SecondsPath value that is not a
 non-negative integer, or a TimestampPath value that is not a timestamp, fails the state with
 ``States.Runtime``. The output is the (filtered) input. Every wait goes through the Clock, so a
-VirtualClock jumps over it.
+VirtualClock jumps over it. A wait of 2^31 seconds or more fails with ``Wait state delay is too long.``
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from eventyard.workflows import dataflow
+from eventyard.workflows import dataflow, paths
 from eventyard.workflows.errors import StatesError
 from eventyard.workflows.runtime import Outcome, StateRun
 from eventyard.workflows.states.choice import parse_timestamp
+
+MAX_DELAY = 2**31  # seconds: AWS refuses a wait this long (24856 days) and accepts 24855 days
 
 
 async def run_wait(run: StateRun) -> Outcome:
     state = run.state
     deadline = _jsonata_deadline(run) if state.jsonata else _jsonpath_deadline(run, dataflow.effective_input(run))
+    if deadline - run.entered_time >= MAX_DELAY:  # AWS-recorded: test_wait test_timestamp_too_far_in_future_boundary
+        raise _runtime(run, "Wait state delay is too long.")
     await run.execution.sleep_until(deadline)
     if state.jsonata:
         output, assigned = dataflow.finish_jsonata(run, None, has_result=False)
@@ -39,7 +43,9 @@ def _jsonpath_deadline(run: StateRun, data: Any) -> float:
         return _timestamp_deadline(run, raw["Timestamp"], "Timestamp", None)
     if "SecondsPath" in raw:
         path = raw["SecondsPath"]
-        value = dataflow.select(run, path, data)
+        value = _reference(run, path, data, "SecondsPath")
+        if isinstance(value, float):  # AWS-recorded: test_wait test_base_wait_seconds_path[1.5]
+            raise _runtime(run, f"The SecondsPath parameter cannot be parsed as a long value: {path} == {value}")
         if not isinstance(value, int) or isinstance(value, bool):
             raise _runtime(
                 run, f"The SecondsPath parameter does not reference a valid integer value: {path} == {value}"
@@ -49,8 +55,17 @@ def _jsonpath_deadline(run: StateRun, data: Any) -> float:
         return run.entered_time + value
     if "TimestampPath" in raw:
         path = raw["TimestampPath"]
-        return _timestamp_deadline(run, dataflow.select(run, path, data), "TimestampPath", path)
+        return _timestamp_deadline(run, _reference(run, path, data, "TimestampPath"), "TimestampPath", path)
     return run.entered_time
+
+
+def _reference(run: StateRun, path: str, data: Any, field: str) -> Any:
+    """The value at a SecondsPath/TimestampPath; a path that selects nothing fails as AWS words it
+    (test_logs wait_seconds_path: ``The SecondsPath parameter does not reference an input value``)."""
+    try:
+        return paths.evaluate_path(path, data, context=run.context(), variables=run.variables)
+    except (paths.JsonPathMiss, paths.JsonPathSyntaxError):
+        raise _runtime(run, f"The {field} parameter does not reference an input value: {path}") from None
 
 
 def _jsonata_deadline(run: StateRun) -> float:
@@ -66,7 +81,16 @@ def _jsonata_deadline(run: StateRun) -> float:
             )
         return run.entered_time + int(value)
     if "Timestamp" in raw:
-        return _timestamp_deadline(run, dataflow.evaluate(run, raw["Timestamp"], "Timestamp"), "Timestamp", None)
+        value = dataflow.evaluate(run, raw["Timestamp"], "Timestamp")
+        moment = parse_timestamp(value)
+        if moment is None:  # AWS-recorded: test_base_scenarios test_wait_timestamp_jsonata[NO_T]
+            raise StatesError(
+                "States.QueryEvaluationError",
+                run.runtime_prefix() + "The Timestamp field cannot be parsed as an ISO-8601 extended offset "
+                f"date-time format string: {value}",
+                location="Timestamp",
+            )
+        return moment.timestamp()
     return run.entered_time
 
 
