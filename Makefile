@@ -26,6 +26,13 @@ $(TESTING): pyproject.toml $(NATIVE)
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $(SERVING) $(TESTING)
 
+# The second client of the wire tests (the AWS SDK for JavaScript), when this machine has npm.
+JS := tests/js/node_modules/.installed
+
+$(JS): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/js --no-audit --no-fund --silent && touch $(JS); \
+	 else echo "npm not found: the JavaScript SDK wire tests will skip"; fi
+
 run: $(SERVING)
 	$(BIN)/eventyard serve --host 127.0.0.1 --port $(PORT) --data ./.eventyard/yard.db
 
@@ -38,7 +45,7 @@ fmt: $(TESTING)
 	$(BIN)/ruff format src tests bench setup.py
 	$(BIN)/ruff check --fix src tests bench setup.py
 
-test: check
+test: check $(JS)
 	$(BIN)/pytest -q
 
 # Runs the shared conformance cases of the services that exist against a fresh server.
