@@ -18,6 +18,7 @@ import uvicorn
 
 from eventyard.clock import VirtualClock
 from eventyard.gateway.app import Gateway
+from eventyard.gateway.h2c import Http1Or2
 from eventyard.gateway.sigv4 import Authenticator, Key
 from eventyard.yard import Yard
 
@@ -108,7 +109,7 @@ def serve(options: ServerOptions) -> None:
         host=options.host,
         port=options.port,
         loop="uvloop",
-        http="httptools",
+        http=Http1Or2,  # httptools, and HTTP/2 for the clients that open with its preface
         lifespan="on",
         log_level=options.log_level,
         access_log=False,  # the gateway logs each call at INFO, with its operation (see gateway/app.py)

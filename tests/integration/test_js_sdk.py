@@ -95,8 +95,12 @@ def test_step_functions_execution_with_dates_and_history(server: ServerProcess) 
     assert seen["listed"] == ["first"]
 
 
-def test_kinesis_records_as_bytes_across_shards(server: ServerProcess) -> None:
-    seen = scenario(server, "kinesis")
+@pytest.mark.parametrize("client", ["kinesis", "kinesis-http1"])
+def test_kinesis_records_as_bytes_across_shards_and_subscribe_to_shard(server: ServerProcess, client: str) -> None:
+    """The SDK's Kinesis client speaks HTTP/2 with prior knowledge by default; over HTTP/1.1 too."""
+    seen = scenario(server, client)
+    assert seen["subscribedWanted"] > 0
+    assert seen["subscribed"] == seen["subscribedWanted"]
     assert (seen["status"], seen["openShards"], seen["shards"], seen["failed"]) == ("ACTIVE", 2, 2, 0)
     assert seen["sequenceNumbers"] is True
     assert seen["singleShard"].startswith("shardId-")
