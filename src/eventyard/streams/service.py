@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from eventyard.storage.base import Listener
+from eventyard.streams import as_target
 from eventyard.streams.consumers import Consumers
 from eventyard.streams.errors import InvalidArgumentException
 from eventyard.streams.lifecycle import Lifecycle
@@ -64,6 +65,7 @@ class StreamService(
         self._listener: Listener | None = None
         self.retention = RetentionSweep(self)
         yard.kernel.register(self.retention)
+        as_target.register(self)
 
     async def start(self) -> None:
         await self.retention.arm()
