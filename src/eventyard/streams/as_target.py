@@ -103,4 +103,3 @@ class StreamTarget:
 def register(streams: StreamService) -> None:
     target = StreamTarget(streams)
     streams.yard.targets.register("kinesis", "stream/", target.deliver, batch=target.deliver_batch)
-
