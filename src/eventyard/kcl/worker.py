@@ -118,9 +118,12 @@ class Worker:
         """Take free leases up to an even share, or steal one from the most loaded worker."""
         leases = self.yard.kernel.leases
         checkpoints = await leases.checkpoints(self.lease_owner)
-        eligible = {
-            e.shard_id: e.start for e in eligible_shards(await self._list_shards(), checkpoints, self.initial_position)
-        }
+        shards = await self._list_shards()
+        listed = {s["ShardId"] for s in shards}
+        for gone in [s for s in self.consumers if s not in listed]:  # past retention: nothing left to read
+            await self._lost(gone)
+            await leases.release(self.lease_owner, gone, self.id)
+        eligible = {e.shard_id: e.start for e in eligible_shards(shards, checkpoints, self.initial_position)}
         holders = {key: holder for key, holder, _ in await leases.held(self.lease_owner)}
         moves = plan(self.id, list(eligible), holders, set(self.consumers))
         taken = 0
