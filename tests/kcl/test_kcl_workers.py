@@ -201,3 +201,17 @@ async def test_run_and_shutdown_on_the_clock(yard: eventyard.Yard, kinesis: Any,
     await running
     assert sorted(journal.delivered()) == sorted(data)
     assert await holders(yard) == {}
+
+
+async def test_a_shard_finished_by_another_worker_meanwhile_is_not_taken(
+    yard: eventyard.Yard, kinesis: Any, journal: Journal
+) -> None:
+    await kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    leases = yard.kernel.leases
+    assert await leases.claim(OWNER, "shardId-000000000000", 10, holder="other")
+    assert await leases.checkpoint(OWNER, "shardId-000000000000", SHARD_END, 10, holder="other")
+    assert await leases.release(OWNER, "shardId-000000000000", holder="other")
+    a = worker(yard, journal, "a")
+    assert not await a._take("shardId-000000000000", "TRIM_HORIZON", None)
+    assert a.shards == [] and await holders(yard) == {}
+    assert not [e for e in journal.events if e[0] == "init"]

@@ -27,7 +27,7 @@ from typing import Any
 from eventyard.ids import random_hex
 from eventyard.kcl.balance import plan
 from eventyard.kcl.lineage import eligible_shards
-from eventyard.kcl.processor import LATEST, TRIM_HORIZON, LeaseLost, call
+from eventyard.kcl.processor import LATEST, SHARD_END, TRIM_HORIZON, LeaseLost, call
 from eventyard.kcl.shard_consumer import ShardConsumer
 from eventyard.service import DEFAULT_ACCOUNT, DEFAULT_REGION
 from eventyard.yard import Yard
@@ -151,13 +151,16 @@ class Worker:
             return False
         if victim is not None:
             log.info("kcl: %s stole %s from %s", self.id, shard_id, victim)
+        if checkpoint == SHARD_END:  # another worker finished it since this one looked
+            await leases.release(self.lease_owner, shard_id, self.id)
+            return False
         consumer = ShardConsumer(self, shard_id, self.processor_factory(), checkpoint)
         self.consumers[shard_id] = consumer
         try:
             await consumer.start()
         except Exception:
             log.exception("kcl: %s could not start %s; letting the lease go", self.id, shard_id)
-            del self.consumers[shard_id]
+            self.consumers.pop(shard_id, None)
             await leases.release(self.lease_owner, shard_id, self.id)
             return False
         return True
@@ -172,7 +175,7 @@ class Worker:
             log.exception("kcl: %s: processing %s failed", self.id, consumer.shard_id)
             return 0
         if consumer.finished:  # SHARD_END is recorded: the children may start
-            del self.consumers[consumer.shard_id]
+            self.consumers.pop(consumer.shard_id, None)
             await self.yard.kernel.leases.release(self.lease_owner, consumer.shard_id, self.id)
         return delivered
 
@@ -251,7 +254,9 @@ class Worker:
     async def _shut_consumers(self) -> None:
         leases = self.yard.kernel.leases
         for shard_id in self.shards:
-            consumer = self.consumers.pop(shard_id)
+            consumer = self.consumers.pop(shard_id, None)
+            if consumer is None:
+                continue
             try:
                 await consumer.shutdown_requested()
             except LeaseLost:
