@@ -95,3 +95,37 @@ async def test_a_missing_stream_sends_the_event_to_the_dead_letter_queue(yard: e
     attributes = {k: v["StringValue"] for k, v in letter["MessageAttributes"].items()}
     assert attributes["TARGET_ARN"] == STREAM_ARN
     assert attributes["ERROR_CODE"] == "ResourceNotFoundException"
+
+
+async def test_the_records_are_written_in_the_transaction_that_accepts_the_events(yard: eventyard.Yard) -> None:
+    events, kinesis = yard.client("events"), yard.client("kinesis")
+    await kinesis.create_stream(StreamName="orders", ShardCount=2)
+    await rule_to_stream(events)
+    sent = await events.put_events(Entries=[entry(detail={"n": i}) for i in range(3)])
+    got = await records(kinesis)  # no delivery ran: PutEvents wrote them itself
+    assert sorted(r["PartitionKey"] for r in got) == sorted(e["EventId"] for e in sent["Entries"])
+    await yard.run_until_idle()
+    assert yard.kernel.metrics.get("events.delivery", "fired") == 0, "no delivery was needed"
+    assert len(await records(kinesis)) == 3, "and none put them twice"
+
+
+async def test_a_staged_put_to_a_shard_closed_meanwhile_writes_nothing(yard: eventyard.Yard) -> None:
+    from eventyard.service import RequestContext
+    from eventyard.streams.record_store import ShardClosed
+
+    kinesis = yard.client("kinesis")
+    await kinesis.create_stream(StreamName="orders", ShardCount=1)
+    context = RequestContext(account="000000000000", region="us-east-1", endpoint=yard.endpoint)
+    request = {"StreamName": "orders", "Records": [{"Data": b"x", "PartitionKey": "k"}]}
+    staged = await yard.api.stage("kinesis", "PutRecords", request, context)
+    await kinesis.split_shard(StreamName="orders", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127))
+    try:
+        await yard.db.write(staged.write)
+    except ShardClosed:
+        pass
+    else:
+        raise AssertionError("a staged put wrote to a closed shard")
+    assert await records(kinesis) == []
+    again = await yard.api.stage("kinesis", "PutRecords", request, context)
+    answer = await yard.db.write(again.write)
+    assert answer["FailedRecordCount"] == 0 and answer["Records"][0]["ShardId"] != "shardId-000000000000"

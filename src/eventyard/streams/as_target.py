@@ -11,6 +11,8 @@ Delivery goes through the stream service's own operations (PutRecord, PutRecords
 time), so a record is checked and acknowledged as any producer's is. A throttled record
 (ProvisionedThroughputExceededException) or an internal failure is retried by the target's
 RetryPolicy; any other refusal (the stream is gone, a key too long) goes to its dead-letter queue.
+Staging runs PutRecords' checks up front so that the bus writes the records in the transaction
+that accepts the events (see :mod:`eventyard.targets`); a throttled record is delivered later.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from eventyard import arn
 from eventyard.bus.transform import select
 from eventyard.errors import ClientError, EventyardError
 from eventyard.service import RequestContext
-from eventyard.targets import Rule, Target
+from eventyard.staging import StagedCall
+from eventyard.targets import Rule, Staged, Target
 
 if TYPE_CHECKING:
     from eventyard.streams.service import StreamService
@@ -99,7 +102,41 @@ class StreamTarget:
                 outcomes += [error] * len(chunk)
         return outcomes
 
+    async def stage(self, target: Target, items: list[tuple[str, dict[str, Any]]]) -> Staged | None:
+        """PutRecords staged five hundred records at a time, for a write in the accepting transaction."""
+        context = self._where(target["Arn"])
+        calls: list[StagedCall] = []
+        refused: list[int] = []
+        for start in range(0, len(items), PUT_RECORDS_LIMIT):
+            chunk = items[start : start + PUT_RECORDS_LIMIT]
+            records = [{"Data": p.encode(), "PartitionKey": partition_key(target, e)} for p, e in chunk]
+            request = {"StreamARN": target["Arn"], "Records": records}
+            try:
+                call = await self.streams.yard.api.stage("kinesis", "PutRecords", request, context, trusted=True)
+            except EventyardError:  # the stream is gone, or the whole chunk is refused
+                return None
+            calls.append(call)
+            refused += [start + int(position) for position in call.refused]
+        return _StagedRecords(calls, refused)
+
+
+class _StagedRecords:
+    """A target's staged PutRecords calls as the bus writes them; records refused at staging (throttled)
+    are delivered again through the kernel, which retries them."""
+
+    def __init__(self, calls: list[StagedCall], refused: list[int]) -> None:
+        self.calls = calls
+        self.refused = refused
+
+    def write(self, connection: Any, now: float) -> None:
+        for call in self.calls:
+            call.write(connection)
+
+    def committed(self) -> None:
+        for call in self.calls:
+            call.committed()
+
 
 def register(streams: StreamService) -> None:
     target = StreamTarget(streams)
-    streams.yard.targets.register("kinesis", "stream/", target.deliver, batch=target.deliver_batch)
+    streams.yard.targets.register("kinesis", "stream/", target.deliver, batch=target.deliver_batch, stage=target.stage)

@@ -27,11 +27,11 @@ from eventyard.streams.resharding import Resharding
 from eventyard.streams.retention import RetentionSweep
 from eventyard.streams.settings import Settings
 from eventyard.streams.shards import Shards
+from eventyard.streams.staged_puts import StagedPuts
 from eventyard.streams.store import MIGRATIONS
 from eventyard.streams.stream_queues import StreamQueues
 from eventyard.streams.subscriptions import Subscriptions
 from eventyard.streams.tagging import Tagging
-from eventyard.streams.writing import Writing
 
 log = logging.getLogger(__name__)
 #: Members whose text may hold anything: partition keys are stored as bytes, Data is bytes already,
@@ -53,7 +53,7 @@ def _refuse_nul(value: Any, where: str) -> None:
 
 
 class StreamService(
-    Lifecycle, Settings, Tagging, Shards, Resharding, Writing, Subscriptions, Reading, Consumers, StreamQueues
+    Lifecycle, Settings, Tagging, Shards, Resharding, StagedPuts, Subscriptions, Reading, Consumers, StreamQueues
 ):
     """Kinesis Data Streams in-process: the stream, record, consumer and queue operations of botocore's model."""
 

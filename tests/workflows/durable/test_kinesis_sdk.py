@@ -139,3 +139,9 @@ async def test_a_missing_stream_fails_with_the_sdk_error_name(yard: eventyard.Ya
     )
     described = await describe(yard, await run(yard, arn))
     assert (described["status"], described["error"]) == ("FAILED", "Kinesis.ResourceNotFoundException")
+
+
+async def test_kinesis_puts_commit_with_the_tasks_success(yard: eventyard.Yard) -> None:
+    """PutRecord and PutRecords have staged forms, so a task's put is written in the execution's
+    checkpoint that records the task's success: exactly once, like sqs:sendMessage."""
+    assert yard.api.can_stage("kinesis", "PutRecord") and yard.api.can_stage("kinesis", "PutRecords")
