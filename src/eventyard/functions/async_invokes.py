@@ -77,7 +77,7 @@ def _payload_of(name: FunctionName, event: bytes, request_id: str) -> str:
 class AsyncInvokes(Job):
     owner = OWNER
     batch = 1
-    concurrency = 64
+    concurrency = 16
 
     def __init__(self, service: FunctionService) -> None:
         self.service = service

@@ -31,8 +31,9 @@ log = logging.getLogger("eventyard.functions")
 WORKER_PROGRAM = str(Path(__file__).with_name("worker_main.py"))
 #: Idle workers live this long (seconds, real time) before they are stopped.
 IDLE_SECONDS = 300.0
-#: Workers one pool runs at most; further invocations wait for one to be free.
-MAX_WORKERS_PER_POOL = 64
+#: Workers one pool (function version) runs at most on a node; further invocations wait for one to
+#: be free. AWS scales far wider; a laptop's cores don't (``EVENTYARD_FUNCTION_WORKERS`` changes it).
+MAX_WORKERS_PER_POOL = int(os.environ.get("EVENTYARD_FUNCTION_WORKERS", "16"))
 #: How long a worker may take to import its handler (AWS's init phase is capped at 10 s).
 INIT_SECONDS = 10.0
 _LENGTH = struct.Struct(">I")
