@@ -46,7 +46,8 @@ async def test_a_warm_worker_serves_many_invocations_and_a_timeout_replaces_it(y
     await create(lam, "slow", source, Timeout=1)
     first = (await lam.invoke(FunctionName="slow"))["Payload"]
     assert (await lam.invoke(FunctionName="slow"))["Payload"] == first  # the same process, warm
-    timed_out = await lam.invoke(FunctionName="slow", Payload=b'{"wait": 3}')
+    timed_out = await lam.invoke(FunctionName="slow", Payload=b'{"wait": 3}', LogType="Tail")
+    assert base64.b64decode(timed_out["LogResult"]).decode().rstrip().endswith("Status: timeout")
     document = orjson.loads(timed_out["Payload"])
     assert timed_out["FunctionError"] == "Unhandled" and document["errorType"] == "Sandbox.Timedout"
     assert document["errorMessage"].endswith("Error: Task timed out after 1.00 seconds")

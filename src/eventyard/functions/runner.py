@@ -147,7 +147,7 @@ class Runner:
                 {"errorMessage": f"RequestId: {request_id} Error: {message}", "errorType": "Sandbox.Timedout"}
             )
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-            return Answer(True, f"{stamp}.000Z {request_id} {message}\n", body)
+            return Answer(True, f"{stamp}.000Z {request_id} {message}\n", body, timed_out=True)
         except WorkerDied:
             return _runtime_error(request_id, "Runtime exited with error: the worker process ended")
         finally:
@@ -225,7 +225,7 @@ class Runner:
             body = orjson.dumps(
                 {"errorMessage": f"RequestId: {request_id} Error: {message}", "errorType": "Sandbox.Timedout"}
             )
-            return Answer(True, f"{request_id} {message}\n", body)
+            return Answer(True, f"{request_id} {message}\n", body, timed_out=True)
         except Exception as error:
             document = worker_main.error_document(error, request_id)
             return Answer(True, worker_main.error_log(error), orjson.dumps(document))
@@ -258,4 +258,6 @@ def _log_text(target: Target, request_id: str, answer: Answer, elapsed_ms: float
     )
     if answer.init_ms is not None:
         report += f"Init Duration: {answer.init_ms:.2f} ms\t"
+    if answer.timed_out:
+        report += "Status: timeout"
     return f"START RequestId: {request_id} Version: {target.version}\n{body}END RequestId: {request_id}\n{report}\n"

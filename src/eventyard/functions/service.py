@@ -49,7 +49,11 @@ class FunctionService(MappingOperations, InvokeOperations, SettingsOperations, V
         target = FunctionTarget(self)
         yard.targets.register("lambda", "function:", target.deliver)
 
+    async def start(self) -> None:
+        await super().start()
+
     async def stop(self) -> None:
+        await super().stop()  # the mixins' engines first (event source mappings' pollers)
         await self.runner.close()
 
     def register(

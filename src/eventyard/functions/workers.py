@@ -54,6 +54,7 @@ class Answer:
     body: bytes
     init_ms: float | None = None  # set on a worker's first invocation (a cold start)
     memory_mb: int = 0  # the worker's peak resident memory
+    timed_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
