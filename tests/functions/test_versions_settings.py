@@ -93,3 +93,16 @@ async def test_account_settings_count_functions_code_and_reserved_concurrency(ya
     assert settings["AccountUsage"]["FunctionCount"] == 1 and settings["AccountUsage"]["TotalCodeSize"] > 0
     with pytest.raises(InvalidParameterValue, match="below its minimum value of \\[100\\]"):
         await lam.put_function_concurrency(FunctionName="f", ReservedConcurrentExecutions=901)
+
+
+async def test_publish_on_create_and_on_code_update_and_listing_every_version(yard) -> None:
+    lam = yard.client("lambda")
+    created = await create(lam, "f", VERSIONED.format(tag="v1"), Publish=True)
+    assert created["Version"] == "1" and created["FunctionArn"] == f"{ARN}:1"
+    updated = await lam.update_function_code(
+        FunctionName="f", ZipFile=zipped(app=VERSIONED.format(tag="v2")), Publish=True
+    )
+    assert updated["Version"] == "2"
+    listed = await lam.list_functions(FunctionVersion="ALL")
+    assert [f["Version"] for f in listed["Functions"]] == ["$LATEST", "1", "2"]
+    assert (await lam.invoke(FunctionName="f:1"))["Payload"] == f'"v1|1|{ARN}:1"'.encode()
