@@ -265,7 +265,7 @@ async def test_delete_answers_deleting_then_the_mapping_is_gone(
     await yard.run_until_idle()
     assert (await lam.delete_event_source_mapping(UUID=uuid))["State"] == "Deleting"
     await yard.run_until_idle()
-    with pytest.raises(ResourceNotFound, match="The resource you requested does not exist."):
+    with pytest.raises(ResourceNotFound, match="The resource you requested does not exist"):
         await lam.get_event_source_mapping(UUID=uuid)
     assert (await lam.list_event_source_mappings(FunctionName="fn"))["EventSourceMappings"] == []
     await yard.client("sqs").send_message(QueueUrl=url, MessageBody="after")
@@ -277,13 +277,13 @@ async def test_create_refusals_carry_aws_messages(yard: eventyard.Yard, function
     functions.register("fn", _recorder([]))
     lam = yard.client("lambda")
     _, source = await _queue(yard, "src")
-    with pytest.raises(InvalidParameterValue, match="^Function does not exist$"):
+    with pytest.raises(InvalidParameterValue, match=r"^Function does not exist$"):
         await lam.create_event_source_mapping(EventSourceArn=source, FunctionName="nope")
-    with pytest.raises(InvalidParameterValue, match="SQS Error Code: AWS.SimpleQueueService.NonExistentQueue"):
+    with pytest.raises(InvalidParameterValue, match=r"SQS Error Code: AWS\.SimpleQueueService\.NonExistentQueue"):
         await lam.create_event_source_mapping(
             EventSourceArn="arn:aws:sqs:us-east-1:000000000000:missing", FunctionName="fn"
         )
-    with pytest.raises(InvalidParameterValue, match="Maximum batch window in seconds must be greater than 0"):
+    with pytest.raises(InvalidParameterValue, match="Maximum batch window in seconds must be greater than 0 if"):
         await lam.create_event_source_mapping(EventSourceArn=source, FunctionName="fn", BatchSize=11)
     first = await lam.create_event_source_mapping(EventSourceArn=source, FunctionName="fn")
     with pytest.raises(ResourceConflict, match=f"existing mapping with UUID {first['UUID']}"):
