@@ -302,6 +302,8 @@ class Model:
             result: dict[str, Any] = check(request if request is not None else {}, "", problems)
         except _Problem as problem:
             raise SerializationException(str(problem))
+        if problems and self.name == "lambda":
+            problems = _lambda_problems(problems)
         if problems:
             raise self._validation_error(problems)
         return result
@@ -334,6 +336,28 @@ class Model:
             if shape.name == code:
                 return shape.name
         return None
+
+
+class LambdaInvalidParameterValue(ClientError):
+    code = "InvalidParameterValueException"
+
+
+def _lambda_problems(problems: list[str]) -> list[str]:
+    """Lambda's own checks (AWS-recorded): environment variable names are not held to the model's
+    pattern (``{"A": "1"}`` is accepted), and an unknown Runtime is InvalidParameterValueException
+    with the value unquoted ("Value PYTHON3.9 at 'runtime' failed to satisfy constraint: ...")."""
+    kept = []
+    for problem in problems:
+        if problem.startswith("Environment.Variables.key|"):
+            continue
+        if problem.startswith("Runtime|") and "enum value set" in problem:
+            _, value, constraint = problem.split("|", 2)
+            text = value.strip("'")
+            raise LambdaInvalidParameterValue(
+                f"Value {text} at 'runtime' failed to satisfy constraint: {constraint} or be a valid ARN"
+            )
+        kept.append(problem)
+    return kept
 
 
 class SnsValidationError(ClientError):

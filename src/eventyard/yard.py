@@ -28,6 +28,7 @@ SERVICES: dict[str, str] = {
     "stepfunctions": "eventyard.workflows.service:WorkflowService",
     "kinesis": "eventyard.streams.service:StreamService",
     "sns": "eventyard.topics.service:TopicService",
+    "lambda": "eventyard.functions.service:FunctionService",
 }
 
 
@@ -60,6 +61,11 @@ class Yard:
                 self.services[name] = cls(self)
         self.api = Api(self.services)
         self._started = False
+
+    @property
+    def functions(self) -> Any:
+        """The functions service (``yard.functions.register(name, handler)``; see :mod:`eventyard.functions`)."""
+        return self.services["lambda"]
 
     @property
     def durable(self) -> bool:
