@@ -1,26 +1,25 @@
-"""A yard on each store with the mapping operations served (see :mod:`.host`)."""
+"""The mapping tests run on the real functions service, with in-process functions (``yard.functions.register``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 import eventyard
-from eventyard import yard as yards
-from eventyard.clock import VirtualClock
-from tests.functions.mappings.host import InProcessLambda
+
+
+class Functions:
+    """Registers handlers on a yard's functions service; ``register`` answers the function's ARN."""
+
+    def __init__(self, yard: eventyard.Yard) -> None:
+        self.yard = yard
+
+    def register(self, name: str, handler: Callable[[Any, Any], Any], **options: Any) -> str:
+        return str(self.yard.functions.register(name, handler, **options).arn)
 
 
 @pytest.fixture
-async def yard(store: str, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[eventyard.Yard]:
-    monkeypatch.setitem(yards.SERVICES, "lambda", "tests.functions.mappings.host:InProcessLambda")
-    async with eventyard.open(store, clock=clock) as opened:
-        yield opened
-
-
-@pytest.fixture
-def functions(yard: eventyard.Yard) -> InProcessLambda:
-    service = yard.services["lambda"]
-    assert isinstance(service, InProcessLambda)
-    return service
+def functions(yard: eventyard.Yard) -> Functions:
+    return Functions(yard)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import eventyard
+from eventyard.clock import VirtualClock
 from eventyard.functions.mappings.errors import InvalidParameterValue, ResourceConflict
-from tests.functions.mappings.host import InProcessLambda
+from tests.functions.mappings.conftest import Functions
+from tests.harness.stores import store_url
 
 
 async def _stream(yard: eventyard.Yard, name: str = "ks", shards: int = 1) -> str:
@@ -41,9 +45,7 @@ def _recorder(batches: list[list[dict]], fail_while: Any = None) -> Any:
     return handler
 
 
-async def test_trim_horizon_delivers_records_as_aws_shapes_them(
-    yard: eventyard.Yard, functions: InProcessLambda
-) -> None:
+async def test_trim_horizon_delivers_records_as_aws_shapes_them(yard: eventyard.Yard, functions: Functions) -> None:
     batches: list[list[dict]] = []
     arn = functions.register("fn", _recorder(batches))
     stream = await _stream(yard)
@@ -72,14 +74,14 @@ async def test_trim_horizon_delivers_records_as_aws_shapes_them(
         "aws:kinesis:record",
         "1.0",
     )
-    assert record["invokeIdentityArn"] == "arn:aws:iam::000000000000:role/lambda"
+    assert record["invokeIdentityArn"] == "arn:aws:iam::000000000000:role/eventyard-in-process"  # its Role
     assert (record["eventSourceARN"], record["awsRegion"]) == (stream, "us-east-1")
     await _put(yard, "second", "pk-2")
     await yard.advance(2)
     assert _datas(batches) == ["hello", "second"]
 
 
-async def test_latest_starts_after_the_mapping_was_created(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_latest_starts_after_the_mapping_was_created(yard: eventyard.Yard, functions: Functions) -> None:
     batches: list[list[dict]] = []
     functions.register("fn", _recorder(batches))
     stream = await _stream(yard)
@@ -94,7 +96,7 @@ async def test_latest_starts_after_the_mapping_was_created(yard: eventyard.Yard,
     assert _datas(batches) == ["after"]
 
 
-async def test_at_timestamp_starts_at_the_time_given(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_at_timestamp_starts_at_the_time_given(yard: eventyard.Yard, functions: Functions) -> None:
     batches: list[list[dict]] = []
     functions.register("fn", _recorder(batches))
     stream = await _stream(yard)
@@ -110,15 +112,17 @@ async def test_at_timestamp_starts_at_the_time_given(yard: eventyard.Yard, funct
     assert _datas(batches) == ["new"]
 
 
-async def test_the_checkpoint_survives_a_restart(store: str, clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    if store == "memory://":
-        pytest.skip("a memory yard does not outlive its close")
-    from eventyard import yard as yards
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def durable_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with store_url(request.param, tmp_path) as url:
+        yield url
 
-    monkeypatch.setitem(yards.SERVICES, "lambda", "tests.functions.mappings.host:InProcessLambda")
+
+async def test_the_checkpoint_survives_a_restart(durable_store: str, clock: VirtualClock) -> None:
     batches: list[list[dict]] = []
+    store = durable_store
     async with eventyard.open(store, clock=clock) as first:
-        first.services["lambda"].register("fn", _recorder(batches))  # type: ignore[attr-defined]
+        first.functions.register("fn", _recorder(batches))
         stream = await _stream(first)
         await _put(first, "one")
         await first.client("lambda").create_event_source_mapping(
@@ -126,14 +130,14 @@ async def test_the_checkpoint_survives_a_restart(store: str, clock: Any, monkeyp
         )
         await first.advance(2)
     async with eventyard.open(store, clock=clock) as second:
-        second.services["lambda"].register("fn", _recorder(batches))  # type: ignore[attr-defined]
+        second.functions.register("fn", _recorder(batches))
         await _put(second, "two")
         await second.advance(35)  # the first run's claims lapse; the shard's poller runs here now
     assert _datas(batches) == ["one", "two"]
 
 
 async def test_a_failing_batch_blocks_the_shard_then_goes_to_the_on_failure_queue(
-    yard: eventyard.Yard, functions: InProcessLambda
+    yard: eventyard.Yard, functions: Functions
 ) -> None:
     batches: list[list[dict]] = []
 
@@ -174,7 +178,7 @@ async def test_a_failing_batch_blocks_the_shard_then_goes_to_the_on_failure_queu
     assert (info["batchSize"], info["streamArn"], body["version"]) == (1, stream, "1.0")
 
 
-async def test_bisect_isolates_the_failing_record(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_bisect_isolates_the_failing_record(yard: eventyard.Yard, functions: Functions) -> None:
     batches: list[list[dict]] = []
 
     def handler(event: dict, _: Any) -> None:
@@ -200,7 +204,7 @@ async def test_bisect_isolates_the_failing_record(yard: eventyard.Yard, function
     assert sizes == [["r0", "r1", "r2", "r3"], ["r0", "r1"], ["r2", "r3"], ["r2"], ["r2"], ["r2"], ["r3"]]
 
 
-async def test_maximum_record_age_discards_old_records(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_maximum_record_age_discards_old_records(yard: eventyard.Yard, functions: Functions) -> None:
     batches: list[list[dict]] = []
     functions.register("fn", _recorder(batches, fail_while=lambda records: (_ for _ in ()).throw(ValueError())))
     stream = await _stream(yard)
@@ -216,7 +220,7 @@ async def test_maximum_record_age_discards_old_records(yard: eventyard.Yard, fun
 
 
 async def test_report_batch_item_failures_retries_from_the_first_failed_record(
-    yard: eventyard.Yard, functions: InProcessLambda
+    yard: eventyard.Yard, functions: Functions
 ) -> None:
     batches: list[list[dict]] = []
     failed_once: set[str] = set()
@@ -246,7 +250,7 @@ async def test_report_batch_item_failures_retries_from_the_first_failed_record(
     ]
 
 
-async def test_filter_criteria_on_kinesis_data(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_filter_criteria_on_kinesis_data(yard: eventyard.Yard, functions: Functions) -> None:
     batches: list[list[dict]] = []
     functions.register("fn", _recorder(batches))
     stream = await _stream(yard)
@@ -262,7 +266,7 @@ async def test_filter_criteria_on_kinesis_data(yard: eventyard.Yard, functions: 
     assert _datas(batches) == [json.dumps({"kind": "order"})]
 
 
-async def test_each_shard_is_read(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_each_shard_is_read(yard: eventyard.Yard, functions: Functions) -> None:
     batches: list[list[dict]] = []
     functions.register("fn", _recorder(batches))
     stream = await _stream(yard, shards=3)
@@ -276,7 +280,7 @@ async def test_each_shard_is_read(yard: eventyard.Yard, functions: InProcessLamb
     assert len({r["eventID"].split(":")[0] for b in batches for r in b}) == 3
 
 
-async def test_kinesis_refusals_carry_aws_messages(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_kinesis_refusals_carry_aws_messages(yard: eventyard.Yard, functions: Functions) -> None:
     functions.register("fn", _recorder([]))
     stream = await _stream(yard)
     lam = yard.client("lambda")

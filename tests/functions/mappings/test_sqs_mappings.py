@@ -11,7 +11,7 @@ import pytest
 
 import eventyard
 from eventyard.functions.mappings.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
-from tests.functions.mappings.host import InProcessLambda
+from tests.functions.mappings.conftest import Functions
 
 
 async def _queue(yard: eventyard.Yard, name: str, **attributes: str) -> tuple[str, str]:
@@ -36,9 +36,7 @@ def _recorder(batches: list[list[dict]]) -> Any:
     return handler
 
 
-async def test_create_answers_creating_then_the_mapping_is_enabled(
-    yard: eventyard.Yard, functions: InProcessLambda
-) -> None:
+async def test_create_answers_creating_then_the_mapping_is_enabled(yard: eventyard.Yard, functions: Functions) -> None:
     arn = functions.register("fn", _recorder([]))
     _, source = await _queue(yard, "src")
     lam = yard.client("lambda")
@@ -58,7 +56,7 @@ async def test_create_answers_creating_then_the_mapping_is_enabled(
 
 
 async def test_messages_reach_the_function_as_aws_shapes_them_and_are_deleted(
-    yard: eventyard.Yard, functions: InProcessLambda
+    yard: eventyard.Yard, functions: Functions
 ) -> None:
     batches: list[list[dict]] = []
     functions.register("fn", _recorder(batches))
@@ -90,7 +88,7 @@ async def test_messages_reach_the_function_as_aws_shapes_them_and_are_deleted(
     assert await _counts(yard, url) == (0, 0)
 
 
-async def test_batch_size_caps_a_batch(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_batch_size_caps_a_batch(yard: eventyard.Yard, functions: Functions) -> None:
     batches: list[list[dict]] = []
     functions.register("fn", _recorder(batches))
     url, source = await _queue(yard, "src")
@@ -105,7 +103,7 @@ async def test_batch_size_caps_a_batch(yard: eventyard.Yard, functions: InProces
     assert sorted(r["body"] for b in batches for r in b) == sorted(f"m{i}" for i in range(25))
 
 
-async def test_the_batching_window_waits_for_a_fuller_batch(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_the_batching_window_waits_for_a_fuller_batch(yard: eventyard.Yard, functions: Functions) -> None:
     batches: list[list[dict]] = []
     functions.register("fn", _recorder(batches))
     url, source = await _queue(yard, "src")
@@ -123,7 +121,7 @@ async def test_the_batching_window_waits_for_a_fuller_batch(yard: eventyard.Yard
 
 
 async def test_a_failed_invocation_returns_the_batch_after_its_visibility_timeout_then_redrive(
-    yard: eventyard.Yard, functions: InProcessLambda
+    yard: eventyard.Yard, functions: Functions
 ) -> None:
     attempts: list[str] = []
 
@@ -149,7 +147,7 @@ async def test_a_failed_invocation_returns_the_batch_after_its_visibility_timeou
 
 
 async def test_report_batch_item_failures_keeps_only_the_failed_messages(
-    yard: eventyard.Yard, functions: InProcessLambda
+    yard: eventyard.Yard, functions: Functions
 ) -> None:
     seen: list[str] = []
 
@@ -174,7 +172,7 @@ async def test_report_batch_item_failures_keeps_only_the_failed_messages(
 
 
 async def test_a_malformed_batch_item_failures_answer_fails_the_whole_batch(
-    yard: eventyard.Yard, functions: InProcessLambda
+    yard: eventyard.Yard, functions: Functions
 ) -> None:
     functions.register("fn", lambda event, _: {"batchItemFailures": [{"itemIdentifier": "not-in-the-batch"}]})
     url, source = await _queue(yard, "src")
@@ -187,7 +185,7 @@ async def test_a_malformed_batch_item_failures_answer_fails_the_whole_batch(
 
 
 async def test_filter_criteria_deliver_matching_messages_and_delete_the_others(
-    yard: eventyard.Yard, functions: InProcessLambda
+    yard: eventyard.Yard, functions: Functions
 ) -> None:
     batches: list[list[dict]] = []
     functions.register("fn", _recorder(batches))
@@ -204,7 +202,7 @@ async def test_filter_criteria_deliver_matching_messages_and_delete_the_others(
     assert await _counts(yard, url) == (0, 0)
 
 
-async def test_an_invalid_filter_pattern_is_refused(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_an_invalid_filter_pattern_is_refused(yard: eventyard.Yard, functions: Functions) -> None:
     functions.register("fn", _recorder([]))
     _, source = await _queue(yard, "src")
     with pytest.raises(InvalidParameterValue, match="Invalid filter pattern definition"):
@@ -213,9 +211,7 @@ async def test_an_invalid_filter_pattern_is_refused(yard: eventyard.Yard, functi
         )
 
 
-async def test_disabling_stops_delivery_and_enabling_resumes_it(
-    yard: eventyard.Yard, functions: InProcessLambda
-) -> None:
+async def test_disabling_stops_delivery_and_enabling_resumes_it(yard: eventyard.Yard, functions: Functions) -> None:
     batches: list[list[dict]] = []
     functions.register("fn", _recorder(batches))
     url, source = await _queue(yard, "src")
@@ -236,7 +232,7 @@ async def test_disabling_stops_delivery_and_enabling_resumes_it(
     assert [r["body"] for b in batches for r in b] == ["while-disabled"]
 
 
-async def test_update_answers_updating_and_takes_effect(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_update_answers_updating_and_takes_effect(yard: eventyard.Yard, functions: Functions) -> None:
     batches: list[list[dict]] = []
     functions.register("fn", _recorder(batches))
     url, source = await _queue(yard, "src")
@@ -254,9 +250,7 @@ async def test_update_answers_updating_and_takes_effect(yard: eventyard.Yard, fu
     assert sorted(len(b) for b in batches) == [1, 2, 2]
 
 
-async def test_delete_answers_deleting_then_the_mapping_is_gone(
-    yard: eventyard.Yard, functions: InProcessLambda
-) -> None:
+async def test_delete_answers_deleting_then_the_mapping_is_gone(yard: eventyard.Yard, functions: Functions) -> None:
     batches: list[list[dict]] = []
     functions.register("fn", _recorder(batches))
     url, source = await _queue(yard, "src")
@@ -273,7 +267,7 @@ async def test_delete_answers_deleting_then_the_mapping_is_gone(
     assert batches == []
 
 
-async def test_create_refusals_carry_aws_messages(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_create_refusals_carry_aws_messages(yard: eventyard.Yard, functions: Functions) -> None:
     functions.register("fn", _recorder([]))
     lam = yard.client("lambda")
     _, source = await _queue(yard, "src")
@@ -292,7 +286,7 @@ async def test_create_refusals_carry_aws_messages(yard: eventyard.Yard, function
         await lam.update_event_source_mapping(UUID="00000000-0000-4000-8000-000000000000", Enabled=False)
 
 
-async def test_fifo_groups_keep_their_order(yard: eventyard.Yard, functions: InProcessLambda) -> None:
+async def test_fifo_groups_keep_their_order(yard: eventyard.Yard, functions: Functions) -> None:
     seen: list[str] = []
     lock = threading.Lock()
 
@@ -312,9 +306,7 @@ async def test_fifo_groups_keep_their_order(yard: eventyard.Yard, functions: InP
         assert bodies == [f"{group}{n}" for n in range(12) if "ab"[n % 2] == group]
 
 
-async def test_maximum_concurrency_caps_concurrent_invocations(
-    yard: eventyard.Yard, functions: InProcessLambda
-) -> None:
+async def test_maximum_concurrency_caps_concurrent_invocations(yard: eventyard.Yard, functions: Functions) -> None:
     running, most = [0], [0]
     lock = threading.Lock()
 

@@ -3,27 +3,9 @@ model; messages recorded against AWS in LocalStack's ``event_source_mapping`` sn
 
 from __future__ import annotations
 
-from eventyard.errors import ClientError
+from eventyard.functions.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
 
-
-class ResourceNotFound(ClientError):
-    code = "ResourceNotFoundException"
-    status = 404
-
-
-class ResourceConflict(ClientError):
-    code = "ResourceConflictException"
-    status = 409
-
-
-class ResourceInUse(ClientError):
-    code = "ResourceInUseException"
-    status = 400
-
-
-class InvalidParameterValue(ClientError):
-    code = "InvalidParameterValueException"
-    status = 400
+__all__ = ["InvalidParameterValue", "ResourceConflict", "ResourceNotFound"]
 
 
 def not_found() -> ResourceNotFound:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import base64
 import uuid as uuids
+from collections.abc import Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventyard.errors import EventyardError
 from eventyard.functions.mappings import config as configs
@@ -27,6 +28,7 @@ from eventyard.functions.mappings.errors import (
     not_found,
 )
 from eventyard.service import RequestContext, Service
+from eventyard.storage.base import Migration
 
 if TYPE_CHECKING:
     from eventyard.yard import Yard
@@ -52,7 +54,9 @@ MIGRATIONS = store.MIGRATIONS
 
 
 class MappingOperations(Service):
-    """Event source mappings: mix into the functions service (``migrations`` must include :data:`MIGRATIONS`)."""
+    """Event source mappings: mix into the functions service (whose ``migrations`` add these)."""
+
+    migrations: ClassVar[Sequence[Migration]] = MIGRATIONS
 
     def __init__(self, yard: Yard) -> None:
         super().__init__(yard)
