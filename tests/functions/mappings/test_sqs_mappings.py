@@ -329,3 +329,29 @@ async def test_maximum_concurrency_caps_concurrent_invocations(yard: eventyard.Y
     await yard.advance(5)
     assert await _counts(yard, url) == (0, 0)
     assert most[0] == 2
+
+
+async def test_a_handler_dying_mid_batch_loses_nothing(yard: eventyard.Yard, functions: Functions) -> None:
+    """The first invocation handles half its batch and dies; the whole batch returns after its
+    visibility timeout and every message is handled (at least once)."""
+    handled: list[str] = []
+    died: list[bool] = []
+
+    def handler(event: dict, _: Any) -> None:
+        for n, record in enumerate(event["Records"]):
+            if not died and n == len(event["Records"]) // 2:
+                died.append(True)
+                raise SystemError("worker lost")
+            handled.append(record["body"])
+
+    functions.register("fn", handler)
+    url, source = await _queue(yard, "src", VisibilityTimeout="20")
+    await yard.client("sqs").send_message_batch(
+        QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(10)]
+    )
+    await yard.client("lambda").create_event_source_mapping(EventSourceArn=source, FunctionName="fn")
+    await yard.advance(5)
+    assert len(handled) == 5 and await _counts(yard, url) == (0, 10)
+    await yard.advance(20)
+    assert set(handled) == {f"m{i}" for i in range(10)}
+    assert await _counts(yard, url) == (0, 0)
