@@ -49,7 +49,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--data", default="./.eventyard/yard.db", help="SQLite path or postgresql:// URL")
     serve.add_argument("--memory", action="store_true", help="keep everything in memory (NOT durable)")
     serve.add_argument("--virtual-clock", action="store_true", help="time moves only via POST /_eventyard/clock")
-    serve.add_argument("--app", metavar="MODULE:OBJECT", help="application to load (functions, resources)")
+    serve.add_argument(
+        "--app", metavar="MODULE[:OBJECT]", help="application module to import (in-process functions, resources)"
+    )
     serve.add_argument("--auth", metavar="FILE", help="JSON map of access keys; requires valid SigV4 signatures")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     serve.add_argument(

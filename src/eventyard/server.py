@@ -45,9 +45,14 @@ def load_auth(path: str | None) -> Authenticator:
 
 
 def load_app(spec: str, yard: Yard) -> Any:
-    """``module:object``: the object is called with the yard (to register functions and resources)."""
-    module_name, _, attribute = spec.partition(":")
+    """``--app mypkg.app`` or ``--app mypkg.app:setup``: import the application module, then call the
+    object named after the colon (default: the module's ``app``, when it has a callable one) with
+    the yard, to register functions and resources. Functions decorated with
+    ``eventyard.functions.function`` register themselves when the module is imported."""
+    module_name, colon, attribute = spec.partition(":")
     target: Any = importlib.import_module(module_name)
+    if not colon and not callable(getattr(target, "app", None)):
+        return target
     for part in (attribute or "app").split("."):
         target = getattr(target, part)
     if callable(target):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conformance import run as runner
-from tests.harness.conformance import FOLDER_SERVICE, served
+from tests.harness.conformance import FOLDER_SERVICE, implemented, served
 from tests.harness.server import ServerProcess
 
 CASES = Path(__file__).parent / "cases"
@@ -25,6 +25,8 @@ def _cases() -> list:
         if service not in SERVED:
             continue
         for path, case in runner.load_cases([CASES / folder]):
+            if not implemented(case):  # another branch's operations (event source mappings)
+                continue
             found.append(pytest.param(case, id=f"{folder}/{path.stem}::{case['name']}"))
     return found
 

@@ -38,7 +38,7 @@ async def gateway() -> AsyncIterator[Gateway]:
         ("dynamodb", "json", "ListTables", {}),
         ("sts", "query", "GetCallerIdentity", {}),
         ("ec2", "ec2", "DescribeInstances", {}),
-        ("lambda", "rest-json", "ListFunctions", {}),
+        ("apigateway", "rest-json", "GetRestApis", {}),
         ("cloudformation", "query", "ListStacks", {}),
     ],
 )

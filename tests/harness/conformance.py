@@ -12,6 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from eventyard.service import operation_method
 from eventyard.yard import SERVICES, _load
 from tests.conformance import run as runner
 from tests.harness.server import ServerProcess
@@ -30,6 +31,21 @@ def served() -> set[str]:
     return {name for name, spec in SERVICES.items() if _load(spec) is not None}
 
 
+def implemented(case: dict) -> bool:
+    """Whether every operation the case calls is implemented by this build's services (the functions
+    folder holds event source mapping cases, served by their own branch: they are left out, and
+    named, until their operations exist)."""
+    for step in case.get("steps", []):
+        if "call" not in step:
+            continue
+        service = step.get("service", case.get("service"))
+        spec = SERVICES.get(service or "")
+        cls = _load(spec) if spec else None
+        if cls is None or not callable(getattr(cls, operation_method(step["call"]), None)):
+            return False
+    return True
+
+
 def selected(paths: list[str]) -> list[str]:
     services = served()
     chosen: list[str] = []
@@ -39,12 +55,20 @@ def selected(paths: list[str]) -> list[str]:
         if folders and all(folder.name in FOLDER_SERVICE for folder in folders):
             for folder in folders:
                 if FOLDER_SERVICE[folder.name] in services:
-                    chosen.append(str(folder))
+                    chosen += _files_implemented(folder)
                 else:
                     print(f"(left out {folder}: {FOLDER_SERVICE[folder.name]} is not served yet)")
         else:
             chosen.append(raw)
     return chosen
+
+
+def _files_implemented(folder: Path) -> list[str]:
+    files = sorted(folder.rglob("*.json"))
+    kept = [f for f in files if all(implemented(case) for _, case in runner.load_cases([f]))]
+    for left in sorted(set(files) - set(kept)):
+        print(f"(left out {left}: it calls operations this build does not implement yet)")
+    return [str(folder)] if len(kept) == len(files) else [str(f) for f in kept]
 
 
 def main(argv: list[str]) -> int:

@@ -4,6 +4,7 @@ messages AWS prints (recorded against AWS in LocalStack's ``tests/aws/services/l
 from __future__ import annotations
 
 from eventyard.errors import ClientError, ServiceError
+from eventyard.models import LambdaInvalidParameterValue
 
 
 class ResourceNotFound(ClientError):
@@ -16,9 +17,8 @@ class ResourceConflict(ClientError):
     status = 409
 
 
-class InvalidParameterValue(ClientError):
-    code = "InvalidParameterValueException"
-    status = 400
+#: One class for Lambda's InvalidParameterValueException, whether the model check or the service raises it.
+InvalidParameterValue = LambdaInvalidParameterValue
 
 
 class TooManyRequests(ClientError):

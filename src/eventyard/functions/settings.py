@@ -194,6 +194,10 @@ class SettingsOperations(FunctionCore):
     async def _event_config_target(self, context: RequestContext, request: dict[str, Any]) -> FunctionName:
         name = self.name_of(context, request["FunctionName"], request.get("Qualifier"))
         name = name.with_qualifier(name.qualifier or LATEST)
+        if self.in_process(name) is not None:  # in-process functions take settings for $LATEST only
+            if name.qualifier != LATEST:
+                raise function_not_found(name.qualified_arn)
+            return name
         function = await self.function(name.with_qualifier(None))
         if name.qualifier != LATEST:
             try:
@@ -210,7 +214,10 @@ class SettingsOperations(FunctionCore):
             parts = arns.parse(target)
             if parts is None or parts.service not in DESTINATION_SERVICES:
                 raise InvalidParameterValue(f"The destination ARN {target} is invalid.")
-            if parts.service == "lambda" and re.sub(r":(\$LATEST|[\w-]+)$", "", target) == name.arn:
+            pieces = parts.resource.split(":")
+            if parts.service == "lambda" and len(pieces) > 1 and f"{name.arn}" == arns.build(
+                "lambda", parts.region, parts.account, f"function:{pieces[1]}"
+            ):
                 raise InvalidParameterValue("You can't specify the function as a destination for itself.")
 
     def _event_config_answer(self, name: FunctionName, doc: dict[str, Any]) -> dict[str, Any]:
