@@ -44,7 +44,7 @@ async def test_a_topic_subscription_invokes_the_function_with_the_sns_event(yard
 
 async def _run(yard, definition: dict, payload: dict) -> tuple[dict, list]:
     sfn = yard.client("stepfunctions")
-    machine = await sfn.create_state_machine(name="m", definition=json.dumps(definition), roleArn=ROLE)
+    machine = (await sfn.create_state_machine(name="m", definition=json.dumps(definition), roleArn=ROLE))
     started = await sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps(payload))
     await yard.run_until_idle()
     described = await sfn.describe_execution(executionArn=started["executionArn"])

@@ -40,9 +40,7 @@ async def test_an_unhandled_exception_is_a_function_error_with_aws_document(yard
 
 async def test_a_warm_worker_serves_many_invocations_and_a_timeout_replaces_it(yard) -> None:
     lam = yard.client("lambda")
-    source = (
-        "import os, time\ndef handler(event, context):\n    time.sleep(event.get('wait', 0))\n    return os.getpid()\n"
-    )
+    source = "import os, time\ndef handler(event, context):\n    time.sleep(event.get('wait', 0))\n    return os.getpid()\n"
     await create(lam, "slow", source, Timeout=1)
     first = (await lam.invoke(FunctionName="slow"))["Payload"]
     assert (await lam.invoke(FunctionName="slow"))["Payload"] == first  # the same process, warm
