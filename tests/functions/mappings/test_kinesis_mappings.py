@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -292,3 +294,35 @@ async def test_kinesis_refusals_carry_aws_messages(yard: eventyard.Yard, functio
     first = await lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="fn", StartingPosition="LATEST")
     with pytest.raises(ResourceConflict, match=f"provided mapping already exists.*{first['UUID']}"):
         await lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="fn", StartingPosition="LATEST")
+
+
+async def test_parallelization_factor_runs_lanes_at_once_keeping_each_key_in_order(
+    yard: eventyard.Yard, functions: Functions
+) -> None:
+    lock = threading.Lock()
+    running, most = [0], [0]
+    by_key: dict[str, list[int]] = {}
+
+    def handler(event: dict, _: Any) -> None:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+            for r in event["Records"]:
+                by_key.setdefault(r["kinesis"]["partitionKey"], []).append(int(base64.b64decode(r["kinesis"]["data"])))
+
+    functions.register("fn", handler)
+    stream = await _stream(yard)
+    for n in range(60):
+        await _put(yard, str(n), key=f"key-{n % 6}")
+    created = await yard.client("lambda").create_event_source_mapping(
+        EventSourceArn=stream, FunctionName="fn", StartingPosition="TRIM_HORIZON", BatchSize=5, ParallelizationFactor=3
+    )
+    assert created["ParallelizationFactor"] == 3
+    await yard.advance(5)
+    assert sorted(n for numbers in by_key.values() for n in numbers) == list(range(60))
+    for key, numbers in by_key.items():
+        assert numbers == [n for n in range(60) if f"key-{n % 6}" == key]
+    assert most[0] > 1

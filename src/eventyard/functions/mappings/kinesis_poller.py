@@ -11,11 +11,17 @@ A failed batch is retried (the shard waits) until ``MaximumRetryAttempts`` or
 and the shard moves past it. ``BisectBatchOnFunctionError`` halves the batch on each failure (the
 first half is retried; its other half follows as the next batch). With ``ReportBatchItemFailures``
 the checkpoint moves up to the first record the function names, and the retry starts there.
+
+``ParallelizationFactor`` N: a read takes up to N batches, split into N lanes by a hash of the
+partition key and invoked concurrently, each lane in order (so each key's records stay in order);
+the checkpoint moves once every lane is done. A retry runs in one lane.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +38,8 @@ if TYPE_CHECKING:
 
 #: How often an idle shard is read (AWS polls each shard about once a second).
 IDLE_SECONDS = 1.0
+#: GetRecords' own limit on one read.
+MAX_READ = 10_000
 #: Retries of a failed batch wait 1, 2, 4... seconds, at most this long.
 MAX_RETRY_DELAY = 30.0
 
@@ -73,10 +81,15 @@ class KinesisPoller:
         context = RequestContext(account=mapping.account, region=mapping.region, endpoint=self.yard.endpoint)
         size = int(config["BatchSize"])
         limit = min(size, state.limit or size)
+        lanes = int(config.get("ParallelizationFactor") or 1) if state.attempts == 0 else 1
         try:
             iterator = await self._iterator(context, mapping, shard_id, checkpoint)
             answer = await self.yard.call(
-                "kinesis", "GetRecords", {"ShardIterator": iterator, "Limit": limit}, context, trusted=True
+                "kinesis",
+                "GetRecords",
+                {"ShardIterator": iterator, "Limit": min(MAX_READ, limit * lanes)},
+                context,
+                trusted=True,
             )
         except EventyardError as error:
             if error.code == "ResourceNotFoundException":
@@ -87,7 +100,7 @@ class KinesisPoller:
             return Step(now + IDLE_SECONDS if answer.get("NextShardIterator") else None, state)
         window = float(config.get("MaximumBatchingWindowInSeconds") or 0)
         first_arrival = float(items[0]["ApproximateArrivalTimestamp"])
-        if window > 0 and len(items) < limit and now < first_arrival + window and state.attempts == 0:
+        if window > 0 and len(items) < limit * lanes and now < first_arrival + window and state.attempts == 0:
             return Step(first_arrival + window, state)
         role = str(config.get("_Role") or "")
         records = [kinesis_events.record(i, shard_id, mapping.source_arn, mapping.region, role) for i in items]
@@ -102,20 +115,52 @@ class KinesisPoller:
         kept = [r for r in records if filters.keeps(kinesis_events.filter_document(r))]
         if not kept:
             return Step(now, ShardState(), last)
-        outcome = await invoke(self.yard, mapping, {"Records": kept})
-        if outcome.ok and "ReportBatchItemFailures" in (config.get("FunctionResponseTypes") or []):
-            sequences = [r["kinesis"]["sequenceNumber"] for r in kept]
-            failed = kinesis_events.failed_sequence(outcome.result, sequences)
-            if isinstance(failed, str):  # done up to the first failed record; the retry starts there
-                retry = kept[sequences.index(failed) :]
-                return await self._failed(
-                    mapping, shard_id, retry, state, outcome, _before(records, failed) or checkpoint
-                )
-            if failed is False:  # a malformed answer: the whole batch failed
-                return await self._failed(mapping, shard_id, kept, state, outcome, checkpoint)
-        if outcome.ok:
-            return Step(now, ShardState(), last)
-        return await self._failed(mapping, shard_id, kept, state, outcome, checkpoint)
+        outcome, failed = await self._invoke(mapping, kept, limit, lanes)
+        if not outcome.ok or failed is False:  # failed, or a malformed answer: the whole batch failed
+            return await self._failed(mapping, shard_id, kept, state, outcome, checkpoint)
+        if isinstance(failed, str):  # done up to the first failed record; the retry starts there
+            retry = kept[[r["kinesis"]["sequenceNumber"] for r in kept].index(failed) :]
+            return await self._failed(mapping, shard_id, retry, state, outcome, _before(records, failed) or checkpoint)
+        return Step(now, ShardState(), last)
+
+    async def _invoke(
+        self, mapping: Mapping, kept: list[dict[str, Any]], limit: int, lanes: int
+    ) -> tuple[Outcome, str | bool | None]:
+        """Invoke with ``kept``: in ``lanes`` concurrent lanes by partition key (ParallelizationFactor),
+        each lane's records in order, in batches of at most ``limit``. Returns a failed outcome if any
+        invocation failed, else the earliest record a ReportBatchItemFailures answer names (or False
+        for a malformed answer, None when all succeeded)."""
+        report = "ReportBatchItemFailures" in (mapping.config.get("FunctionResponseTypes") or [])
+        order = {r["kinesis"]["sequenceNumber"]: i for i, r in enumerate(kept)}
+        by_lane: dict[int, list[dict[str, Any]]] = {}
+        for r in kept:
+            lane = zlib.crc32(r["kinesis"]["partitionKey"].encode()) % lanes if lanes > 1 else 0
+            by_lane.setdefault(lane, []).append(r)
+
+        async def run_lane(records: list[dict[str, Any]]) -> tuple[Outcome, str | bool | None]:
+            outcome = Outcome(True, None, 200, None)
+            for start in range(0, len(records), limit):
+                batch = records[start : start + limit]
+                outcome = await invoke(self.yard, mapping, {"Records": batch})
+                if not outcome.ok:
+                    return outcome, None
+                if report:
+                    failed = kinesis_events.failed_sequence(
+                        outcome.result, [r["kinesis"]["sequenceNumber"] for r in batch]
+                    )
+                    if failed is not None:
+                        return outcome, failed
+            return outcome, None
+
+        results = await asyncio.gather(*(run_lane(records) for records in by_lane.values()))
+        for outcome, _ in results:
+            if not outcome.ok:
+                return outcome, None
+        failures = [failed for _, failed in results if failed is not None]
+        if False in failures:
+            return results[0][0], False
+        named = [f for f in failures if isinstance(f, str)]
+        return results[0][0], (min(named, key=order.__getitem__) if named else None)
 
     async def _failed(
         self,
