@@ -326,3 +326,29 @@ async def test_parallelization_factor_runs_lanes_at_once_keeping_each_key_in_ord
     for key, numbers in by_key.items():
         assert numbers == [n for n in range(60) if f"key-{n % 6}" == key]
     assert most[0] > 1
+
+
+async def test_record_age_exceeded_goes_to_an_sns_on_failure_topic(yard: eventyard.Yard, functions: Functions) -> None:
+    def failing(event: dict, _: Any) -> None:
+        raise ValueError("always")
+
+    functions.register("fn", failing)
+    stream = await _stream(yard)
+    sqs, sns = yard.client("sqs"), yard.client("sns")
+    inbox = (await sqs.create_queue(QueueName="inbox"))["QueueUrl"]
+    inbox_arn = (await sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+    topic = (await sns.create_topic(Name="failures"))["TopicArn"]
+    await sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "true"})
+    old = await _put(yard, "old")
+    await yard.client("lambda").create_event_source_mapping(
+        EventSourceArn=stream,
+        FunctionName="fn",
+        StartingPosition="TRIM_HORIZON",
+        MaximumRecordAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": topic}},
+    )
+    await yard.advance(120)
+    [message] = (await sqs.receive_message(QueueUrl=inbox))["Messages"]
+    body = json.loads(message["Body"])
+    assert body["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert body["KinesisBatchInfo"]["startSequenceNumber"] == old

@@ -10,7 +10,10 @@ SQS mappings answer BatchSize 10, MaximumBatchingWindowInSeconds 0 and StateTran
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+
+import orjson
 
 from eventyard.bus.patterns import Pattern, parse_pattern
 from eventyard.bus.patterns.machine import RuleMachine
@@ -107,8 +110,14 @@ class Filters:
 
 
 def compile_filters(criteria: Any) -> Filters:
+    """The compiled filters of a FilterCriteria (compiled once per distinct criteria: pollers ask often)."""
+    return _compiled(orjson.dumps(criteria or {}, option=orjson.OPT_SORT_KEYS).decode())
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(criteria_json: str) -> Filters:
     patterns = []
-    for item in (criteria or {}).get("Filters") or []:
+    for item in orjson.loads(criteria_json).get("Filters") or []:
         try:
             patterns.append(parse_pattern(str(item.get("Pattern") or "")))
         except InvalidEventPatternException:
