@@ -21,9 +21,13 @@ def zipped(**files: str) -> bytes:
 async def create(lam: Any, name: str, source: str, **extra: Any) -> dict[str, Any]:
     """CreateFunction of ``app.handler`` from ``source``."""
     result: dict[str, Any] = await lam.create_function(
-        FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=ROLE,
-        Code={"ZipFile": zipped(app=source)}, **extra,
-    )  # fmt: skip
+        FunctionName=name,
+        Runtime="python3.12",
+        Handler="app.handler",
+        Role=ROLE,
+        Code={"ZipFile": zipped(app=source)},
+        **extra,
+    )
     return result
 
 

@@ -83,7 +83,9 @@ async def test_on_success_destination_and_a_retry_that_succeeds(yard) -> None:
     url, arn = await _queue(yard, "succeeded")
     attempts = _flaky(yard, fail_times=1)
     lam = yard.client("lambda")
-    await lam.put_function_event_invoke_config(FunctionName="flaky", DestinationConfig={"OnSuccess": {"Destination": arn}})
+    await lam.put_function_event_invoke_config(
+        FunctionName="flaky", DestinationConfig={"OnSuccess": {"Destination": arn}}
+    )
     await lam.invoke(FunctionName="flaky", InvocationType="Event", Payload=b'{"x": 1}')
     await yard.advance(120)
     assert len(attempts) == 2
@@ -110,7 +112,9 @@ async def test_maximum_event_age_ends_retries_with_event_age_exceeded(yard) -> N
 async def test_dead_letter_queue_gets_the_event_with_error_attributes(yard) -> None:
     url, arn = await _queue(yard, "dlq")
     lam = yard.client("lambda")
-    await create(lam, "fails", "def handler(e, c):\n    raise Exception('intentional')\n", DeadLetterConfig={"TargetArn": arn})
+    await create(
+        lam, "fails", "def handler(e, c):\n    raise Exception('intentional')\n", DeadLetterConfig={"TargetArn": arn}
+    )
     await lam.put_function_event_invoke_config(FunctionName="fails", MaximumRetryAttempts=0)
     await lam.invoke(FunctionName="fails", InvocationType="Event", Payload=b'{"raise_error": 1}')
     await yard.run_until_idle()
@@ -127,10 +131,12 @@ async def test_reserved_concurrency_zero_throttles_sync_and_holds_async_invokes(
     await create(lam, "held", "def handler(e, c):\n    return 1\n")
     await lam.put_function_concurrency(FunctionName="held", ReservedConcurrentExecutions=0)
     assert (await lam.get_function_concurrency(FunctionName="held")) == {"ReservedConcurrentExecutions": 0}
-    with pytest.raises(TooManyRequests, match="Rate Exceeded."):
+    with pytest.raises(TooManyRequests, match=r"Rate Exceeded\."):
         await lam.invoke(FunctionName="held")
     url, arn = await _queue(yard, "done")
-    await lam.put_function_event_invoke_config(FunctionName="held", DestinationConfig={"OnSuccess": {"Destination": arn}})
+    await lam.put_function_event_invoke_config(
+        FunctionName="held", DestinationConfig={"OnSuccess": {"Destination": arn}}
+    )
     await lam.invoke(FunctionName="held", InvocationType="Event", Payload=b"{}")
     await yard.advance(30)
     assert await _bodies(yard, url) == []  # throttled, kept

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eventyard.functions.errors import InvalidParameterValue, PreconditionFailed, ResourceConflict, ResourceNotFound
 from eventyard.errors import ValidationException
+from eventyard.functions.errors import InvalidParameterValue, PreconditionFailed, ResourceConflict, ResourceNotFound
 from tests.functions.helpers import ECHO, ROLE, create, zipped
 
 
@@ -28,17 +28,21 @@ async def test_create_twice_is_a_conflict_and_bad_zips_and_runtimes_are_refused(
     with pytest.raises(ResourceConflict):
         await create(lam, "dup", ECHO)
     with pytest.raises(InvalidParameterValue, match="Could not unzip uploaded file"):
-        await lam.create_function(FunctionName="z", Runtime="python3.12", Handler="a.b", Role=ROLE,
-                                  Code={"ZipFile": b"not a zip"})  # fmt: skip
-    with pytest.raises(InvalidParameterValue, match="Value PYTHON3.9 at 'runtime' failed to satisfy constraint"):
-        await lam.create_function(FunctionName="z", Runtime="PYTHON3.9", Handler="a.b", Role=ROLE,
-                                  Code={"ZipFile": zipped(a="")})  # fmt: skip
+        await lam.create_function(
+            FunctionName="z", Runtime="python3.12", Handler="a.b", Role=ROLE, Code={"ZipFile": b"not a zip"}
+        )
+    with pytest.raises(InvalidParameterValue, match=r"Value PYTHON3\.9 at 'runtime' failed to satisfy constraint"):
+        await lam.create_function(
+            FunctionName="z", Runtime="PYTHON3.9", Handler="a.b", Role=ROLE, Code={"ZipFile": zipped(a="")}
+        )
     with pytest.raises(InvalidParameterValue, match="Python handlers only"):
-        await lam.create_function(FunctionName="z", Runtime="nodejs20.x", Handler="a.b", Role=ROLE,
-                                  Code={"ZipFile": zipped(a="")})  # fmt: skip
+        await lam.create_function(
+            FunctionName="z", Runtime="nodejs20.x", Handler="a.b", Role=ROLE, Code={"ZipFile": zipped(a="")}
+        )
     with pytest.raises(ValidationException, match="Value 'r1' at 'role' failed to satisfy constraint"):
-        await lam.create_function(FunctionName="z", Runtime="python3.12", Handler="a.b", Role="r1",
-                                  Code={"ZipFile": zipped(a="")})  # fmt: skip
+        await lam.create_function(
+            FunctionName="z", Runtime="python3.12", Handler="a.b", Role="r1", Code={"ZipFile": zipped(a="")}
+        )
 
 
 async def test_missing_functions_are_named_in_the_error(yard) -> None:
@@ -46,7 +50,7 @@ async def test_missing_functions_are_named_in_the_error(yard) -> None:
     with pytest.raises(ResourceNotFound, match="Function not found: arn:aws:lambda:us-east-1:000000000000:function:no"):
         await lam.get_function(FunctionName="no")
     await create(lam, "f", ECHO)
-    with pytest.raises(ResourceNotFound, match="function:f:7$"):
+    with pytest.raises(ResourceNotFound, match=r"function:f:7$"):
         await lam.get_function(FunctionName="f", Qualifier="7")
     with pytest.raises(InvalidParameterValue, match="derived qualifier"):
         await lam.get_function(FunctionName="f:1", Qualifier="2")

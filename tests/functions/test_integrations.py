@@ -20,10 +20,12 @@ async def test_a_rule_delivers_matching_events_to_a_function_as_an_async_invoke(
     await events.put_rule(Name="orders", EventPattern=json.dumps({"source": ["shop"]}))
     put = await events.put_targets(Rule="orders", Targets=[{"Id": "f", "Arn": FN + "on-order"}])
     assert put["FailedEntryCount"] == 0
-    await events.put_events(Entries=[
-        {"Source": "shop", "DetailType": "OrderPlaced", "Detail": '{"id": 1}'},
-        {"Source": "other", "DetailType": "OrderPlaced", "Detail": '{"id": 2}'},
-    ])  # fmt: skip
+    await events.put_events(
+        Entries=[
+            {"Source": "shop", "DetailType": "OrderPlaced", "Detail": '{"id": 1}'},
+            {"Source": "other", "DetailType": "OrderPlaced", "Detail": '{"id": 2}'},
+        ]
+    )
     await yard.run_until_idle()
     assert [(e["source"], e["detail"]) for e in seen] == [("shop", {"id": 1})]
 
@@ -44,7 +46,7 @@ async def test_a_topic_subscription_invokes_the_function_with_the_sns_event(yard
 
 async def _run(yard, definition: dict, payload: dict) -> tuple[dict, list]:
     sfn = yard.client("stepfunctions")
-    machine = (await sfn.create_state_machine(name="m", definition=json.dumps(definition), roleArn=ROLE))
+    machine = await sfn.create_state_machine(name="m", definition=json.dumps(definition), roleArn=ROLE)
     started = await sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps(payload))
     await yard.run_until_idle()
     described = await sfn.describe_execution(executionArn=started["executionArn"])
@@ -64,8 +66,11 @@ async def test_a_bare_function_arn_task_records_lambda_function_events(yard) -> 
 
 
 async def test_a_failing_bare_function_task_records_lambda_function_failed(yard) -> None:
-    await create(yard.client("lambda"), "bad", "class OrderRejected(Exception):\n    pass\n"
-                 "def handler(event, context):\n    raise OrderRejected('no')\n")  # fmt: skip
+    await create(
+        yard.client("lambda"),
+        "bad",
+        "class OrderRejected(Exception):\n    pass\ndef handler(event, context):\n    raise OrderRejected('no')\n",
+    )
     definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FN + "bad", "End": True}}}
     described, events = await _run(yard, definition, {})
     assert described["status"] == "FAILED" and described["error"] == "OrderRejected"
@@ -76,10 +81,18 @@ async def test_a_failing_bare_function_task_records_lambda_function_failed(yard)
 
 async def test_the_lambda_invoke_integration_answers_the_invoke_response(yard) -> None:
     yard.functions.register("greet", lambda event, context: {"hi": event["who"]})
-    definition = {"StartAt": "T", "States": {"T": {
-        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-        "Parameters": {"FunctionName": "greet", "Payload": {"who.$": "$.name"}}, "OutputPath": "$.Payload", "End": True,
-    }}}  # fmt: skip
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "greet", "Payload": {"who.$": "$.name"}},
+                "OutputPath": "$.Payload",
+                "End": True,
+            }
+        },
+    }
     described, events = await _run(yard, definition, {"name": "ada"})
     assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == {"hi": "ada"}
     kinds = [e["type"] for e in events]
@@ -94,10 +107,17 @@ async def test_the_lambda_invoke_integration_fails_with_the_function_error(yard)
         raise ValueError("nope")
 
     yard.functions.register("fails", handler)
-    definition = {"StartAt": "T", "States": {"T": {
-        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "fails"},
-        "End": True,
-    }}}  # fmt: skip
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "fails"},
+                "End": True,
+            }
+        },
+    }
     described, _ = await _run(yard, definition, {})
     assert described["status"] == "FAILED" and described["error"] == "ValueError"
     assert json.loads(described["cause"])["errorMessage"] == "nope"

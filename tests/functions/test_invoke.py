@@ -40,7 +40,9 @@ async def test_an_unhandled_exception_is_a_function_error_with_aws_document(yard
 
 async def test_a_warm_worker_serves_many_invocations_and_a_timeout_replaces_it(yard) -> None:
     lam = yard.client("lambda")
-    source = "import os, time\ndef handler(event, context):\n    time.sleep(event.get('wait', 0))\n    return os.getpid()\n"
+    source = (
+        "import os, time\ndef handler(event, context):\n    time.sleep(event.get('wait', 0))\n    return os.getpid()\n"
+    )
     await create(lam, "slow", source, Timeout=1)
     first = (await lam.invoke(FunctionName="slow"))["Payload"]
     assert (await lam.invoke(FunctionName="slow"))["Payload"] == first  # the same process, warm
@@ -107,8 +109,9 @@ async def test_in_process_functions_are_listed_and_invoked_without_a_worker(yard
     lam = yard.client("lambda")
     answer = await lam.invoke(FunctionName="greet", Payload=b'{"name": "ada"}')
     assert orjson.loads(answer["Payload"]) == {
-        "hello": "ada", "arn": "arn:aws:lambda:us-east-1:000000000000:function:greet"
-    }  # fmt: skip
+        "hello": "ada",
+        "arn": "arn:aws:lambda:us-east-1:000000000000:function:greet",
+    }
     assert len(calls) == 1
     failed = await lam.invoke(FunctionName="fails")
     assert failed["FunctionError"] == "Unhandled" and orjson.loads(failed["Payload"])["errorType"] == "KeyError"

@@ -8,7 +8,10 @@ import pytest
 from eventyard.functions.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
 from tests.functions.helpers import create, zipped
 
-VERSIONED = "def handler(event, context):\n    return '{tag}|' + context.function_version + '|' + context.invoked_function_arn\n"
+VERSIONED = (
+    "def handler(event, context):\n"
+    "    return '{tag}|' + context.function_version + '|' + context.invoked_function_arn\n"
+)
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:f"
 
 
@@ -27,7 +30,7 @@ async def test_published_versions_keep_their_code_and_are_invoked_by_qualifier(y
     versions = await lam.list_versions_by_function(FunctionName="f")
     assert [v["Version"] for v in versions["Versions"]] == ["$LATEST", "1", "2"]
     await lam.delete_function(FunctionName="f", Qualifier="1")
-    with pytest.raises(ResourceNotFound, match="function:f:1$"):
+    with pytest.raises(ResourceNotFound, match=r"function:f:1$"):
         await lam.invoke(FunctionName="f", Qualifier="1")
 
 
@@ -49,7 +52,7 @@ async def test_aliases_point_at_versions_and_route_by_weight(yard) -> None:
     await lam.delete_alias(FunctionName="f", Name="live")
     with pytest.raises(ResourceNotFound, match=f"Cannot find alias arn: {ARN}:live"):
         await lam.get_alias(FunctionName="f", Name="live")
-    with pytest.raises(ResourceNotFound, match="function:f:9$"):
+    with pytest.raises(ResourceNotFound, match=r"function:f:9$"):
         await lam.create_alias(FunctionName="f", Name="x", FunctionVersion="9")
 
 
@@ -62,9 +65,12 @@ async def test_tags_and_permissions_are_kept(yard) -> None:
     with pytest.raises(InvalidParameterValue, match="Tags on function aliases and versions are not supported"):
         await lam.list_tags(Resource=f"{ARN}:1")
     added = await lam.add_permission(
-        FunctionName="f", StatementId="rule", Action="lambda:InvokeFunction", Principal="events.amazonaws.com",
+        FunctionName="f",
+        StatementId="rule",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
         SourceArn="arn:aws:events:us-east-1:000000000000:rule/r",
-    )  # fmt: skip
+    )
     statement = orjson.loads(added["Statement"])
     assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Resource"] == ARN
     assert statement["Condition"] == {"ArnLike": {"AWS:SourceArn": "arn:aws:events:us-east-1:000000000000:rule/r"}}

@@ -215,8 +215,10 @@ class SettingsOperations(FunctionCore):
             if parts is None or parts.service not in DESTINATION_SERVICES:
                 raise InvalidParameterValue(f"The destination ARN {target} is invalid.")
             pieces = parts.resource.split(":")
-            if parts.service == "lambda" and len(pieces) > 1 and f"{name.arn}" == arns.build(
-                "lambda", parts.region, parts.account, f"function:{pieces[1]}"
+            if (
+                parts.service == "lambda"
+                and len(pieces) > 1
+                and f"{name.arn}" == arns.build("lambda", parts.region, parts.account, f"function:{pieces[1]}")
             ):
                 raise InvalidParameterValue("You can't specify the function as a destination for itself.")
 
