@@ -69,6 +69,8 @@ class TargetKinds:
         batch: BatchDeliver | None = None,
         stage: Stage | None = None,
     ) -> None:
+        # a later registration of the same kind replaces the earlier one (a test's stand-in, an app's own)
+        self._kinds = [k for k in self._kinds if (k.service, k.resource_prefix) != (service, resource_prefix)]
         self._kinds.append(TargetKind(service, resource_prefix, deliver, batch, stage))
         # longest prefix first, so ``event-bus/`` and ``api-destination/`` never shadow each other
         self._kinds.sort(key=lambda kind: -len(kind.resource_prefix))

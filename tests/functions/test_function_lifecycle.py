@@ -101,3 +101,12 @@ async def test_get_function_shows_code_location_tags_and_concurrency(yard) -> No
     assert found["Code"]["RepositoryType"] == "S3" and found["Code"]["Location"]
     assert found["Tags"] == {"team": "orders"}
     assert found["Concurrency"] == {"ReservedConcurrentExecutions": 5}
+
+
+async def test_an_arn_of_another_region_is_not_reachable(yard) -> None:
+    lam = yard.client("lambda")
+    await create(lam, "f", ECHO)
+    with pytest.raises(
+        ResourceNotFound, match=r"Functions from 'eu-west-1' are not reachable in this region \('us-east-1'\)"
+    ):
+        await lam.invoke(FunctionName="arn:aws:lambda:eu-west-1:000000000000:function:f")

@@ -144,3 +144,24 @@ async def test_internal_invoke_function_answers_payload_and_error(yard) -> None:
     assert await yard.functions.invoke_function(context, "ok", b'{"a": 1}') == (b'{"a":1}', None)
     payload, error = await yard.functions.invoke_function(context, "fails", b"{}")
     assert error == "Unhandled" and orjson.loads(payload)["errorType"] == "ValueError"
+
+
+async def test_idle_workers_are_reaped_and_the_next_invoke_starts_a_fresh_one(yard) -> None:
+    lam = yard.client("lambda")
+    await create(lam, "pid", PID)
+    first = (await lam.invoke(FunctionName="pid"))["Payload"]
+    pools = yard.functions.runner.pools
+    assert pools.workers() == 1
+    assert await pools.reap(idle_seconds=3600) == 0  # used just now: kept
+    assert await pools.reap(idle_seconds=0) == 1
+    assert pools.workers() == 0
+    assert (await lam.invoke(FunctionName="pid"))["Payload"] != first
+
+
+async def test_the_report_line_counts_the_workers_memory(yard) -> None:
+    lam = yard.client("lambda")
+    await create(lam, "pid", PID)
+    log = base64.b64decode((await lam.invoke(FunctionName="pid", LogType="Tail"))["LogResult"]).decode()
+    report = log.strip().splitlines()[-1]
+    used = int(report.split("Max Memory Used: ")[1].split(" MB")[0])
+    assert 5 < used <= 128 and "Init Duration: " in report

@@ -81,6 +81,7 @@ def test_wire_errors_are_aws_shaped(app_server: ServerProcess) -> None:
         lam.invoke(FunctionName="wire-held")
     assert throttled.value.response["Error"]["Code"] == "TooManyRequestsException"
     assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert throttled.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
     with pytest.raises(ClientError) as bad:
         lam.invoke(FunctionName="app-greet", Payload=b"{oops")
     assert bad.value.response["Error"]["Code"] == "InvalidRequestContentException"
@@ -128,3 +129,20 @@ def test_acknowledged_event_invokes_survive_sigkill(tmp_path: Path) -> None:
         assert received == set(acknowledged)
     finally:
         server.stop()
+
+
+@pytest.mark.server
+def test_get_function_code_location_serves_the_zip(app_server: ServerProcess) -> None:
+    import hashlib
+    import urllib.request
+
+    lam = app_server.client("lambda")
+    archive = zipped(app="def handler(e, c):\n    return 3\n")
+    created = lam.create_function(
+        FunctionName="wire-code", Runtime="python3.12", Handler="app.handler", Role=ROLE, Code={"ZipFile": archive}
+    )
+    location = lam.get_function(FunctionName="wire-code")["Code"]["Location"]
+    with urllib.request.urlopen(location, timeout=5) as response:
+        downloaded = response.read()
+    assert downloaded == archive
+    assert base64.b64encode(hashlib.sha256(downloaded).digest()).decode() == created["CodeSha256"]

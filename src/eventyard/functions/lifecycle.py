@@ -8,6 +8,7 @@ because the yard serves no S3). Stored and in-process functions share one listin
 
 from __future__ import annotations
 
+import base64
 from functools import partial
 from typing import Any
 
@@ -93,7 +94,7 @@ class LifecycleOperations(FunctionCore):
             "Code": {
                 "RepositoryType": "S3",
                 "Location": f"{context.endpoint}/_eventyard/functions/{name.account}/{name.region}/{name.name}"
-                f"/code/{config['CodeSha256']}",
+                f"/code/{base64.b64decode(config['CodeSha256']).hex()}",
             },
         }
         if found.tags:
@@ -101,6 +102,14 @@ class LifecycleOperations(FunctionCore):
         if found.reserved is not None:
             answer["Concurrency"] = {"ReservedConcurrentExecutions": found.reserved}
         return answer
+
+    async def code_archive(self, account: str, region: str, name: str, sha_hex: str) -> bytes | None:
+        """A function's zip by its SHA-256 in hex (GetFunction's ``Code.Location``), or None."""
+        try:
+            sha = base64.b64encode(bytes.fromhex(sha_hex)).decode()
+        except ValueError:
+            return None
+        return await self.read(lambda c: store.get_code(c, account, region, name, sha))
 
     async def get_function_configuration(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         name = self.name_of(context, request["FunctionName"], request.get("Qualifier"))

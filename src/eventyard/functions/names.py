@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eventyard.functions.errors import InvalidParameterValue
+from eventyard.functions.errors import InvalidParameterValue, ResourceNotFound
 from eventyard.service import RequestContext
 
 LATEST = "$LATEST"
@@ -54,7 +54,7 @@ def parse(text: str, context: RequestContext, qualifier: str | None = None) -> F
     else:
         name = text
     if region != context.region:
-        raise InvalidParameterValue(f"Functions from '{region}' are not reachable in this region ('{context.region}')")
+        raise ResourceNotFound(f"Functions from '{region}' are not reachable in this region ('{context.region}')")
     if derived is not None and qualifier is not None and derived != qualifier:
         raise InvalidParameterValue(
             "The derived qualifier from the function name does not match the specified qualifier."

@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import math
 import os
-import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -69,7 +68,7 @@ class Outcome:
 class Throttled(TooManyRequests):
     """Reserved concurrency exhausted (AWS: Reason ReservedFunctionConcurrentInvocationLimitExceeded)."""
 
-    reason = "ReservedFunctionConcurrentInvocationLimitExceeded"
+    members = {"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"}
 
 
 class Runner:
@@ -249,7 +248,7 @@ def _runtime_error(request_id: str, message: str) -> Answer:
 
 def _log_text(target: Target, request_id: str, answer: Answer, elapsed_ms: float) -> str:
     memory = int(target.config.get("MemorySize", 128))
-    used = max(1, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024) if target.in_process is None else 1
+    used = max(1, answer.memory_mb)
     body = answer.logs
     if body and not body.endswith("\n"):
         body += "\n"

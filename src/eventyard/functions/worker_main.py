@@ -13,7 +13,7 @@ a 4-byte big-endian length and that many bytes: a JSON header and a raw body.
   ``{"ready": false, "error": {...}, "logs": ...}`` (the import failed: every invoke answers that).
 - parent -> worker: ``{"id", "deadline_ms", "arn", "version", "memory", "name", "log_group",
   "log_stream"}`` and the event's JSON bytes.
-- worker -> parent: ``{"error": bool, "logs": "..."}`` and the result's JSON bytes (the error
+- worker -> parent: ``{"error": bool, "logs": "...", "memory_mb": peak RSS}`` and the result's JSON bytes (the error
   document ``{errorMessage, errorType, requestId, stackTrace}`` when ``error``).
 
 A worker runs one invocation at a time; the parent kills it when it overruns its timeout.
@@ -27,6 +27,7 @@ import importlib
 import io
 import json
 import os
+import resource
 import struct
 import sys
 import time
@@ -214,7 +215,8 @@ def _invoke(handler: Any, ready: dict[str, Any], request: dict[str, Any], body: 
         result = dumps_result(error_document(error, request_id))
     finally:
         sys.stdout, sys.stderr = real_out, real_err
-    return frame({"error": failed, "logs": capture.text()}, result)
+    used = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return frame({"error": failed, "logs": capture.text(), "memory_mb": used}, result)
 
 
 def _marshal_or_raise(error: TypeError, request_id: str, capture: _Capture) -> tuple[bool, bytes]:

@@ -52,6 +52,7 @@ class Answer:
     logs: str
     body: bytes
     init_ms: float | None = None  # set on a worker's first invocation (a cold start)
+    memory_mb: int = 0  # the worker's peak resident memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,7 @@ class Worker:
             assert self._init is not None
             logs = str(self._init[0].get("logs", "")) + logs
             init_ms = self._init[1]
-        return Answer(bool(answer.get("error")), logs, result, init_ms)
+        return Answer(bool(answer.get("error")), logs, result, init_ms, int(answer.get("memory_mb", 0)))
 
     async def _read(self) -> tuple[dict[str, Any], bytes]:
         process = self.process
@@ -155,6 +156,7 @@ class Pool:
     spec: Spec
     idle: list[Worker] = field(default_factory=list)
     busy: int = 0
+    every: set[Worker] = field(default_factory=set)  # idle and busy, to stop them all at close
     free: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def acquire(self) -> Worker:
@@ -167,17 +169,20 @@ class Pool:
                 if worker.alive:
                     return worker
         worker = Worker(self.spec)
+        self.every.add(worker)
         try:
             await worker.start()
         except BaseException:
+            self.every.discard(worker)
             await self._done()
             raise
         return worker
 
     async def release(self, worker: Worker) -> None:
-        if worker.alive:
+        if worker.alive and worker in self.every:
             self.idle.append(worker)
         else:
+            self.every.discard(worker)
             await worker.stop()
         await self._done()
 
@@ -190,6 +195,7 @@ class Pool:
         """Take out the idle workers last used before ``older_than`` (monotonic)."""
         gone = [w for w in self.idle if w.last_used < older_than]
         self.idle = [w for w in self.idle if w.last_used >= older_than]
+        self.every.difference_update(gone)
         return gone
 
 
@@ -255,7 +261,9 @@ class Pools:
         pools = [p for _, p in self._pools.values()] + self._retired
         self._pools.clear()
         self._retired = []
-        workers = [w for p in pools for w in p.idle]
+        workers = [w for p in pools for w in p.every]
         for pool in pools:
             pool.idle = []
+            pool.every = set()
+        # a busy worker finishes its invocation (its stdin is closed), or is killed after 2 s
         await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)

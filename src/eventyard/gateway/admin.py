@@ -5,7 +5,9 @@
 - ``GET|POST /_eventyard/clock``: read the clock, or with ``--virtual-clock`` move it:
   ``{"advance": SECONDS}`` or ``{"set": EPOCH_SECONDS}``;
 - ``GET /_eventyard/sns/SimpleNotificationService-<key>.pem``: the certificate SNS notifications are
-  signed with (their ``SigningCertURL``).
+  signed with (their ``SigningCertURL``);
+- ``GET /_eventyard/functions/<account>/<region>/<name>/code/<sha256 hex>``: a function's zip (the
+  ``Code.Location`` GetFunction answers).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 JSON = "application/json"
 SNS_CERTIFICATES = "/_eventyard/sns/"
+FUNCTION_CODE = "/_eventyard/functions/"
 
 
 def _json(status: int, value: Any) -> Reply:
@@ -67,4 +70,11 @@ async def handle(gateway: Gateway, scope: dict[str, Any] | Any, headers: dict[st
         pem = await yard.services["sns"].certificate(path[len(SNS_CERTIFICATES) :])  # type: ignore[attr-defined]
         if pem is not None:
             return Reply(200, pem.encode(), "application/x-pem-file")
+    if path.startswith(FUNCTION_CODE) and "lambda" in yard.services:
+        parts = path[len(FUNCTION_CODE) :].split("/")
+        if len(parts) == 5 and parts[3] == "code":
+            account, region, name, _, sha = parts
+            archive = await yard.services["lambda"].code_archive(account, region, name, sha)  # type: ignore[attr-defined]
+            if archive is not None:
+                return Reply(200, archive, "application/zip")
     return _json(404, {"message": f"no such endpoint {path}"})

@@ -253,6 +253,9 @@ class RestJsonProtocol:
         body: dict[str, Any] = {key: error.message}
         if "Type" in members or (shape is None and self._typed_errors):
             body["Type"] = "User" if error.sender_fault else "Service"
+        for name, value in getattr(error, "members", {}).items():  # more members of the error shape (Reason)
+            if name in members:
+                body[name] = value
         status = self.errors.status_of(error.code, error.shape, error.status)
         return Reply(status, orjson.dumps(body), JSON, [(b"x-amzn-errortype", error.code.encode())])
 
