@@ -76,6 +76,10 @@ class YardPersistenceLayer(BasePersistenceLayer):
                 self._db, self._loop, self._thread = db, loop, thread
             return self._db, self._loop
 
+    def connect(self) -> None:
+        """Open the database now (a handler module may do so at import, during Lambda's init phase)."""
+        self._open()
+
     def close(self) -> None:
         """Close the database (it opens again on next use)."""
         with self._opening:
