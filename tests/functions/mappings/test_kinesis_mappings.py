@@ -352,3 +352,34 @@ async def test_record_age_exceeded_goes_to_an_sns_on_failure_topic(yard: eventya
     body = json.loads(message["Body"])
     assert body["requestContext"]["condition"] == "RecordAgeExceeded"
     assert body["KinesisBatchInfo"]["startSequenceNumber"] == old
+
+
+async def test_after_a_reshard_a_key_stays_in_order(yard: eventyard.Yard, functions: Functions) -> None:
+    """The parent shard is read to its end before its children: a key's records keep their order."""
+    batches: list[list[dict]] = []
+    functions.register("fn", _recorder(batches))
+    stream = await _stream(yard)
+    kinesis = yard.client("kinesis")
+    for n in range(5):
+        await _put(yard, f"{n}", key=f"k{n % 3}")
+    await kinesis.update_shard_count(StreamName="ks", TargetShardCount=2, ScalingType="UNIFORM_SCALING")
+    await yard.advance(1)
+    shards = (await kinesis.list_shards(StreamName="ks"))["Shards"]
+    assert len(shards) == 3
+    for n in range(5, 15):
+        await _put(yard, f"{n}", key=f"k{n % 3}")
+    await yard.client("lambda").create_event_source_mapping(
+        EventSourceArn=stream, FunctionName="fn", StartingPosition="TRIM_HORIZON", BatchSize=2
+    )
+    await yard.advance(5)
+    delivered = [
+        (r["kinesis"]["partitionKey"], int(base64.b64decode(r["kinesis"]["data"]))) for b in batches for r in b
+    ]
+    assert sorted(n for _, n in delivered) == list(range(15))
+    for key in ("k0", "k1", "k2"):
+        numbers = [n for k, n in delivered if k == key]
+        assert numbers == sorted(numbers)
+    parent = shards[0]["ShardId"]
+    from_parent = [i for i, b in enumerate(batches) if b[0]["eventID"].startswith(parent)]
+    from_children = [i for i, b in enumerate(batches) if not b[0]["eventID"].startswith(parent)]
+    assert max(from_parent) < min(from_children)

@@ -11,7 +11,8 @@ Timers (owner :data:`OWNER`):
   finds a full batch and sleep longer once the queue is drained, so an idle mapping costs about one
   poll a second.
 - ``<uuid>|<shardId>`` (Kinesis): the shard's poller; its checkpoint is written in the same
-  transaction that re-arms it.
+  transaction that re-arms it. A child shard (after a reshard) gets its poller once its parents
+  were read to their end: the parent's last firing wakes the control timer.
 
 A timer is claimed by one node at a time, so each poller has one owner across PostgreSQL nodes, and
 a node that dies mid-batch loses its claim: another node polls again (SQS redelivers what was not
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventyard.errors import EventyardError
 from eventyard.functions.mappings import store
-from eventyard.functions.mappings.kinesis_poller import KinesisPoller, ShardState
+from eventyard.functions.mappings.kinesis_poller import SHARD_END, KinesisPoller, ShardState
 from eventyard.functions.mappings.sqs_poller import SqsPoller
 from eventyard.kernel import Firing, Job
 from eventyard.service import RequestContext
@@ -110,13 +111,27 @@ class MappingJob(Job):
     async def _poller_keys(self, mapping: store.Mapping) -> list[str]:
         if mapping.kind == "sqs":
             return ["0"]  # poller 0 wakes the others when it finds a full batch
+        shards = await self._shards(mapping)
+        listed = set(shards)
+        ended = await self.yard.db.read(partial(store.checkpoints_at, uuid=mapping.uuid, sequence_number=SHARD_END))
+        # a shard is read once its parents (those still listed) were read to their end
+        return [
+            shard
+            for shard, parents in shards.items()
+            if shard not in ended and all(p in ended for p in parents if p in listed)
+        ]
+
+    async def _shards(self, mapping: store.Mapping) -> dict[str, list[str]]:
+        """Each shard of the stream (ListShards) and its parents."""
         context = RequestContext(account=mapping.account, region=mapping.region, endpoint=self.yard.endpoint)
-        shards: list[str] = []
+        shards: dict[str, list[str]] = {}
         request: dict[str, Any] = {"StreamARN": mapping.source_arn}
         try:
             while True:
                 answer = await self.yard.call("kinesis", "ListShards", request, context, trusted=True)
-                shards += [s["ShardId"] for s in answer.get("Shards") or []]
+                for shard in answer.get("Shards") or []:
+                    parents = [shard.get("ParentShardId"), shard.get("AdjacentParentShardId")]
+                    shards[shard["ShardId"]] = [p for p in parents if p]
                 token = answer.get("NextToken")
                 if not token:
                     return shards
@@ -169,3 +184,5 @@ class MappingJob(Job):
             )
         if step.again_at is not None:
             firing.rearm(timer, step.again_at, payload=step.state.dump())
+        elif step.checkpoint == SHARD_END:  # read to its end: its children may start now
+            firing.also(partial(self.arm, uuid=mapping.uuid))

@@ -4,7 +4,9 @@ Reading goes through the stream service's own GetShardIterator and GetRecords, f
 mapping's checkpoint (``AFTER_SEQUENCE_NUMBER``) or, the first time, its StartingPosition
 (``LATEST`` reads what arrived after the mapping was created). One batch per shard is in flight at
 a time and the checkpoint moves only past records the mapping is done with, so a shard's records
-reach the function in order, and a poller that dies re-reads from the checkpoint.
+reach the function in order, and a poller that dies re-reads from the checkpoint. A shard closed by
+a reshard is read to its end (checkpoint :data:`SHARD_END`) before its children are read (see the
+engine), so a key's records stay in order across a reshard too.
 
 A failed batch is retried (the shard waits) until ``MaximumRetryAttempts`` or
 ``MaximumRecordAgeInSeconds`` runs out; then it goes to ``DestinationConfig.OnFailure`` (if any)
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 
 #: How often an idle shard is read (AWS polls each shard about once a second).
 IDLE_SECONDS = 1.0
+#: The checkpoint of a shard read to its end (closed by a reshard): its children may be read now.
+SHARD_END = "SHARD_END"
 #: GetRecords' own limit on one read.
 MAX_READ = 10_000
 #: Retries of a failed batch wait 1, 2, 4... seconds, at most this long.
@@ -76,6 +80,8 @@ class KinesisPoller:
         self.yard = yard
 
     async def poll(self, mapping: Mapping, shard_id: str, checkpoint: str | None, state: ShardState) -> Step:
+        if checkpoint == SHARD_END:
+            return Step(None)
         config = mapping.config
         now = self.yard.clock.now()
         context = RequestContext(account=mapping.account, region=mapping.region, endpoint=self.yard.endpoint)
@@ -97,7 +103,9 @@ class KinesisPoller:
             return Step(now + IDLE_SECONDS, state)  # throttled: read again shortly
         items = answer.get("Records") or []
         if not items:
-            return Step(now + IDLE_SECONDS if answer.get("NextShardIterator") else None, state)
+            if answer.get("NextShardIterator"):
+                return Step(now + IDLE_SECONDS, state)
+            return Step(None, state, SHARD_END)  # closed and read to its end
         window = float(config.get("MaximumBatchingWindowInSeconds") or 0)
         first_arrival = float(items[0]["ApproximateArrivalTimestamp"])
         if window > 0 and len(items) < limit * lanes and now < first_arrival + window and state.attempts == 0:

@@ -138,3 +138,11 @@ def set_checkpoint(c: Any, uuid: str, shard_id: str, sequence_number: str) -> No
         " ON CONFLICT (uuid, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number",
         (uuid, shard_id, sequence_number),
     )
+
+
+def checkpoints_at(c: Any, uuid: str, sequence_number: str) -> set[str]:
+    """The shards of a mapping whose checkpoint is ``sequence_number`` (the shards read to their end)."""
+    rows = c.execute(
+        "SELECT shard_id FROM lambda_esm_checkpoints WHERE uuid = ? AND sequence_number = ?", (uuid, sequence_number)
+    ).fetchall()
+    return {str(row[0]) for row in rows}
