@@ -67,8 +67,11 @@ class SqsPoller:
             return Polled(0)
         records = [sqs_events.record(m, mapping.source_arn, mapping.region) for m in messages]
         filters = compile_filters(config.get("FilterCriteria"))
-        kept = [r for r in records if filters.keeps(sqs_events.filter_document(r))]
-        dropped = [r for r in records if r not in kept] if not filters.empty else []
+        kept, dropped = records, []
+        if not filters.empty:
+            keeps = [filters.keeps(sqs_events.filter_document(r)) for r in records]
+            kept = [r for r, keep in zip(records, keeps, strict=True) if keep]
+            dropped = [r for r, keep in zip(records, keeps, strict=True) if not keep]
         if dropped:
             await self._delete(context, url, dropped)
         if not kept:
