@@ -81,6 +81,8 @@ async def test_trim_horizon_delivers_records_as_aws_shapes_them(yard: eventyard.
     await _put(yard, "second", "pk-2")
     await yard.advance(2)
     assert _datas(batches) == ["hello", "second"]
+    shown = await yard.client("lambda").get_event_source_mapping(UUID=created["UUID"])
+    assert (created["LastProcessingResult"], shown["LastProcessingResult"]) == ("No records processed", "OK")
 
 
 async def test_latest_starts_after_the_mapping_was_created(yard: eventyard.Yard, functions: Functions) -> None:
@@ -178,6 +180,8 @@ async def test_a_failing_batch_blocks_the_shard_then_goes_to_the_on_failure_queu
         poison,
     )
     assert (info["batchSize"], info["streamArn"], body["version"]) == (1, stream, "1.0")
+    [mapping] = (await yard.client("lambda").list_event_source_mappings(FunctionName="fn"))["EventSourceMappings"]
+    assert mapping["LastProcessingResult"] == "OK"  # "fine" went through after the poison was given up on
 
 
 async def test_bisect_isolates_the_failing_record(yard: eventyard.Yard, functions: Functions) -> None:

@@ -182,6 +182,8 @@ class MappingJob(Job):
             firing.also(
                 partial(store.set_checkpoint, uuid=mapping.uuid, shard_id=shard_id, sequence_number=step.checkpoint)
             )
+        if step.result is not None and step.result != mapping.config.get("LastProcessingResult"):
+            firing.also(partial(store.set_last_result, uuid=mapping.uuid, result=step.result))
         if step.again_at is not None:
             firing.rearm(timer, step.again_at, payload=step.state.dump())
         elif step.checkpoint == SHARD_END:  # read to its end: its children may start now

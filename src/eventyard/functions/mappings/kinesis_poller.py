@@ -73,6 +73,11 @@ class Step:
     again_at: float | None  # None: the shard is closed and read to its end
     state: ShardState = ShardState()
     checkpoint: str | None = None  # move the checkpoint to this sequence number
+    result: str | None = None  # the mapping's LastProcessingResult after this batch (None: unchanged)
+
+
+OK = "OK"
+PROBLEM = "PROBLEM: Function call failed"
 
 
 class KinesisPoller:
@@ -129,7 +134,7 @@ class KinesisPoller:
         if isinstance(failed, str):  # done up to the first failed record; the retry starts there
             retry = kept[[r["kinesis"]["sequenceNumber"] for r in kept].index(failed) :]
             return await self._failed(mapping, shard_id, retry, state, outcome, _before(records, failed) or checkpoint)
-        return Step(now, ShardState(), last)
+        return Step(now, ShardState(), last, OK)
 
     async def _invoke(
         self, mapping: Mapping, kept: list[dict[str, Any]], limit: int, lanes: int
@@ -185,12 +190,12 @@ class KinesisPoller:
         retries = int(config.get("MaximumRetryAttempts", -1))
         if retries != -1 and attempts > retries:
             await self._give_up(mapping, shard_id, batch, "RetryAttemptsExhausted", attempts, outcome)
-            return Step(now, ShardState(), batch[-1]["kinesis"]["sequenceNumber"])
+            return Step(now, ShardState(), batch[-1]["kinesis"]["sequenceNumber"], PROBLEM)
         limit = state.limit
         if config.get("BisectBatchOnFunctionError") and len(batch) > 1:
             limit = math.ceil(len(batch) / 2)
         delay = min(MAX_RETRY_DELAY, 2.0 ** (attempts - 1))
-        return Step(now + delay, ShardState(attempts, limit), checkpoint)
+        return Step(now + delay, ShardState(attempts, limit), checkpoint, PROBLEM)
 
     async def _give_up(
         self,

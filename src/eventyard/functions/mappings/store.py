@@ -146,3 +146,11 @@ def checkpoints_at(c: Any, uuid: str, sequence_number: str) -> set[str]:
         "SELECT shard_id FROM lambda_esm_checkpoints WHERE uuid = ? AND sequence_number = ?", (uuid, sequence_number)
     ).fetchall()
     return {str(row[0]) for row in rows}
+
+
+def set_last_result(c: Any, uuid: str, result: str) -> None:
+    """Record a stream mapping's LastProcessingResult (on the row as it is now: an Update may have changed it)."""
+    mapping = get(c, uuid, for_update=True)
+    if mapping is not None and mapping.config.get("LastProcessingResult") != result:
+        mapping.config["LastProcessingResult"] = result
+        save(c, mapping)
