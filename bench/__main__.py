@@ -10,7 +10,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ["gateway", "queues", "events", "streams", "topics", "patterns", "workflows", "functions"]
+BENCHMARKS = ["gateway", "queues", "events", "streams", "topics", "patterns", "workflows", "functions", "mappings"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,7 +40,7 @@ class FunctionService(MappingOperations, InvokeOperations, SettingsOperations, V
     """Lambda in-process: functions, versions, aliases, invokes of botocore's ``lambda`` model."""
 
     name = "lambda"
-    migrations = MIGRATIONS
+    migrations = [*MIGRATIONS, *getattr(MappingOperations, "migrations", ())]
 
     def __init__(self, yard: Any) -> None:
         super().__init__(yard)
