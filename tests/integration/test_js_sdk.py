@@ -1,7 +1,8 @@
 """A second client: the AWS SDK for JavaScript v3 against a real server, with its own serializers,
 parsers and checks (SQS's MD5s of bodies and attributes, timestamps, blobs), one scenario per service
-(``tests/js/wire.mjs``). ``make test`` installs the SDK with npm; without node or npm the tests skip,
-and CI (``EVENTYARD_REQUIRE_JS=1``) fails instead of skipping."""
+in ``tests/js/wire.mjs``: SQS, SNS, EventBridge, Step Functions, Kinesis (over HTTP/2, its default,
+and HTTP/1.1) and Lambda. ``make test`` installs the SDK with npm; without node or npm the tests
+skip, and CI (``EVENTYARD_REQUIRE_JS=1``) fails instead of skipping."""
 
 from __future__ import annotations
 
@@ -107,3 +108,18 @@ def test_kinesis_records_as_bytes_across_shards_and_subscribe_to_shard(server: S
     assert seen["texts"] == sorted(f"record {n}" for n in range(20))
     assert seen["binary"] == [[0, 255, 7]]
     assert seen["arrivalIsDate"] is True
+
+
+def test_functions_zip_invoke_logs_errors_versions_and_aliases(server: ServerProcess) -> None:
+    seen = scenario(server, "lambda")
+    assert seen["functionArn"].startswith("arn:aws:lambda:us-east-1:000000000000:function:js-fn-")
+    assert seen["status"] == 200
+    assert seen["result"] == {"order": "o-1", "function": seen["functionArn"].rsplit(":", 1)[-1], "greeting": "hej"}
+    assert seen["logHas"] == ["START RequestId:", "END RequestId:", "REPORT RequestId:", "handling o-1"]
+    assert seen["executedVersion"] == "$LATEST"
+    assert seen["functionError"] == "Unhandled"
+    assert seen["error"] == {"errorMessage": "no such order", "errorType": "ValueError"}
+    assert (seen["version"], seen["aliasVersion"], seen["aliasResult"]) == ("1", "1", "o-3")
+    assert seen["aliasArn"] == seen["functionArn"] + ":live"
+    assert seen["eventStatus"] == 202
+    assert seen["listed"] is True
