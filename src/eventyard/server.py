@@ -98,7 +98,6 @@ def listen(host: str, port: int) -> socket.socket:
     except OSError as error:
         sock.close()
         raise SystemExit(f"eventyard: cannot listen on {host}:{port}: {error.strerror or error}") from None
-    sock.set_inheritable(True)
     return sock
 
 
