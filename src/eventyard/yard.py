@@ -70,7 +70,11 @@ class Yard:
     async def start(self) -> Yard:
         if self._started:
             return self
-        migrations = [*self.kernel.migrations, *self.trace.migrations, *(m for service in self.services.values() for m in service.migrations)]
+        migrations = [
+            *self.kernel.migrations,
+            *self.trace.migrations,
+            *(m for service in self.services.values() for m in service.migrations),
+        ]
         await asyncio.to_thread(self.db.start, migrations)
         for service in self.services.values():
             await service.start()

@@ -97,6 +97,8 @@ class EventOperations(BusBase):
         # An entry for a bus that does not exist is acknowledged with an EventId and then dropped: AWS
         # reports no failed entry for it (AWS-recorded), only DescribeEventBus says the bus is missing.
         await self.route_events(where, accepted, now)
+        if self.taps:
+            self.tapped(where, accepted)
         return answer
 
     async def stage_put_events(self, context: RequestContext, request: dict[str, Any]) -> StagedCall:
@@ -111,7 +113,12 @@ class EventOperations(BusBase):
                 job(c)
             return answer
 
-        return StagedCall(write, routing.committed)
+        def committed() -> None:
+            routing.committed()
+            if self.taps:
+                self.tapped(where, accepted)
+
+        return StagedCall(write, committed)
 
     def _accept(
         self, context: RequestContext, request: dict[str, Any]
@@ -150,6 +157,8 @@ class EventOperations(BusBase):
         """An event arriving from a rule of another bus (a bus target): same event, this bus's rules."""
         where = Where(context.account, context.region)
         missing = await self.route_events(where, [(bus, event)], self.yard.clock.now())
+        if self.taps and not missing:
+            self.tapped(where, [(bus, event)])
         if missing:
             raise ValidationException(f"Event bus {bus} does not exist.", code="ResourceNotFoundException")
 
