@@ -49,7 +49,8 @@ def _free_port() -> int:
 class ServedYard:
     """A yard served by uvicorn in a thread of this process (see the module doc)."""
 
-    def __init__(self, url: str = "memory://") -> None:
+    def __init__(self, url: str = "memory://", *, auth: Any = None) -> None:
+        self.auth = auth  # an Authenticator: with ``verify`` set, keys are required (as ``--auth FILE``)
         self.port = _free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.url = url
@@ -64,7 +65,12 @@ class ServedYard:
 
         self.yard = eventyard.open(self.url, endpoint=self.endpoint)
         config = uvicorn.Config(
-            Gateway(self.yard), host="127.0.0.1", port=self.port, lifespan="on", log_level="warning", access_log=False
+            Gateway(self.yard, auth=self.auth),
+            host="127.0.0.1",
+            port=self.port,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
         )
         server = self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=server.run, name="eventyard-test-server", daemon=True)

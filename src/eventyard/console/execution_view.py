@@ -30,6 +30,7 @@ class _Run:
     retries: int = 0
     error: str | None = None
     cause: str | None = None
+    redrive: int = 0  # the redrive this run belongs to: a later one supersedes the runs before it
     _failed: bool = False
     _scheduled: int = 0
 
@@ -46,9 +47,10 @@ class _Fold:
     runs: list[_Run] = field(default_factory=list)
     open: dict[str, list[_Run]] = field(default_factory=dict)
     last_task: _Run | None = None
+    redrives: int = 0
 
     def enter(self, kind: str, details: dict[str, Any], at: float) -> None:
-        run = _Run(details["name"], kind, at, details.get("input"))
+        run = _Run(details["name"], kind, at, details.get("input"), redrive=self.redrives)
         self.runs.append(run)
         self.open.setdefault(run.name, []).append(run)
         self.last_task = run if kind == "Task" else self.last_task
@@ -101,9 +103,13 @@ def fold(history: list[dict[str, Any]]) -> dict[str, Any]:
             state.task_event(kind, details)
         elif kind in ENDS:
             state.end(ENDS[kind], details, at)
+        elif kind == "ExecutionRedriven":
+            state.redrives += 1
     states: dict[str, dict[str, Any]] = {}
     for run in state.runs:
-        found = states.setdefault(run.name, {"runs": 0, "retries": 0, "status": run.status})
+        found = states.setdefault(run.name, {"runs": 0, "retries": 0, "status": run.status, "redrive": run.redrive})
+        if run.redrive > found["redrive"]:  # run again by a redrive: what it does now is what counts
+            found.update(runs=0, retries=0, redrive=run.redrive)
         found["runs"] += 1
         found["retries"] += run.retries
         found.update(input=run.input, output=run.output, error=run.error, cause=run.cause, type=run.type)

@@ -67,6 +67,7 @@ function stream(path, params, onMessage) {
           return;
         }
         dot?.classList.add("on");
+        onMessage("open", {});
         const reader = response.body.getReader();
         const decoder = new TextDecoder();
         let buffer = "";
@@ -111,9 +112,10 @@ export function watch(view, params, onUpdate) {
   });
 }
 
-export function tail(bus, pattern, onEvent, onError) {
+export function tail(bus, pattern, onEvent, onError, onOpen) {
   return stream("tail", { bus, pattern }, (kind, value) => {
-    if (kind === "event") onEvent(value);
+    if (kind === "open" && onOpen) onOpen();
+    else if (kind === "event") onEvent(value);
     else if (kind === "error" && onError) onError(value);
   });
 }

@@ -69,10 +69,12 @@ export async function render(root) {
     if (stopTail) {
       stopTail();
       stopTail = null;
+      tailList.removeAttribute("data-ready");
       tailButton.textContent = "Start tail";
       return;
     }
     seen = 0;
+    tailList.removeAttribute("data-ready");
     clear(tailList, h("div", { class: "empty", id: "tail-waiting" }, `Waiting for events on ${busSelect.value} that match the pattern…`));
     stopTail = tail(busSelect.value, pattern.value, (arrived) => {
       if (!seen++) clear(tailList);
@@ -84,7 +86,7 @@ export async function render(root) {
     }, (problem) => {
       toast(problem.message, true);
       toggleTail();
-    });
+    }, () => tailList.setAttribute("data-ready", "true"));
     tailButton.textContent = "Stop tail";
   };
   tailButton.addEventListener("click", toggleTail);
