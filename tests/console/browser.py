@@ -17,8 +17,10 @@ CHROMIUM = os.environ.get("EVENTYARD_CHROMIUM", "/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: Playwright's sync API runs an event loop while it is open, and the async tests of
+    other modules need none to be running; so it must close with the (synchronous) module using it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

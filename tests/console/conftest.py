@@ -47,12 +47,12 @@ class ConsoleClient:
         content_type = dict(start["headers"]).get(b"content-type", b"").decode()
         return start["status"], b"".join(m.get("body", b"") for m in sent[1:]), content_type
 
-    async def get(self, name: str, **params: Any) -> tuple[int, Any]:
-        status, body, _ = await self.request("GET", f"/_console/api/{name}", query=urlencode(params))
+    async def get(self, endpoint: str, /, **params: Any) -> tuple[int, Any]:
+        status, body, _ = await self.request("GET", f"/_console/api/{endpoint}", query=urlencode(params))
         return status, orjson.loads(body)
 
-    async def post(self, name: str, **params: Any) -> tuple[int, Any]:
-        status, body, _ = await self.request("POST", f"/_console/api/{name}", orjson.dumps(params))
+    async def post(self, endpoint: str, /, **params: Any) -> tuple[int, Any]:
+        status, body, _ = await self.request("POST", f"/_console/api/{endpoint}", orjson.dumps(params))
         return status, orjson.loads(body)
 
 
