@@ -47,3 +47,45 @@ async def test_trace_steps_are_swept_after_retention(console: ConsoleClient) -> 
     await console.yard.advance(console.yard.trace.retention + 3600 + 1)
     _, answer = await console.get("trace", id=event_id)
     assert answer["trace"] is None
+
+
+async def test_kernel_delivery_to_another_bus_is_traced_with_its_outcome_and_that_bus_rules(
+    console: ConsoleClient,
+) -> None:
+    # Given a rule that forwards orders to an "audit" bus, whose own rule keeps them in a queue
+    yard = console.yard
+    events, sqs = yard.client("events"), yard.client("sqs")
+    audit_arn = (await events.create_event_bus(Name="audit"))["EventBusArn"]
+    url = (await sqs.create_queue(QueueName="audit-log"))["QueueUrl"]
+    queue_arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+    pattern = json.dumps({"source": ["com.example.orders"]})
+    await events.put_rule(Name="to-audit", EventPattern=pattern)
+    await events.put_targets(Rule="to-audit", Targets=[{"Id": "audit", "Arn": audit_arn}])
+    await events.put_rule(Name="keep", EventBusName="audit", EventPattern=pattern)
+    await events.put_targets(Rule="keep", EventBusName="audit", Targets=[{"Id": "log", "Arn": queue_arn}])
+    # When an order event is sent and the kernel delivers it
+    _, sent = await console.post("bus/put-events", source="com.example.orders", detailType="OrderCreated", detail={})
+    await yard.run_until_idle()
+    # Then the trace shows the forward as delivered, and the audit bus's rule with the queue message
+    _, answer = await console.get("trace", id=sent["Entries"][0]["EventId"])
+    rules = {rule["name"]: rule for rule in answer["trace"]["rules"]}
+    (forward,) = rules["to-audit"]["targets"]
+    assert forward["status"] == "delivered" and forward["attempts"][0]["attempt"] == 1
+    (kept,) = rules["keep"]["targets"]
+    assert rules["keep"]["bus"] == "audit"
+    message = (await sqs.receive_message(QueueUrl=url))["Messages"][0]
+    assert kept["status"] == "written" and kept["MessageId"] == message["MessageId"]
+
+
+async def test_publish_is_traced_to_the_queue_message_of_each_subscription(console: ConsoleClient) -> None:
+    yard = console.yard
+    sns, sqs = yard.client("sns"), yard.client("sqs")
+    topic = (await sns.create_topic(Name="order-news"))["TopicArn"]
+    url = (await sqs.create_queue(QueueName="news"))["QueueUrl"]
+    queue_arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+    await sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    message_id = (await sns.publish(TopicArn=topic, Message="shipped"))["MessageId"]
+    _, answer = await console.get("trace", id=message_id)
+    (subscription,) = answer["trace"]["subscriptions"]
+    received = (await sqs.receive_message(QueueUrl=url))["Messages"][0]
+    assert subscription["endpoint"] == queue_arn and subscription["MessageId"] == received["MessageId"]

@@ -43,6 +43,12 @@ async def _follow(call: Call, trace_id: str, depth: int) -> dict[str, Any] | Non
     for at, step, body in steps:
         if step == "event" and not event:
             event = body | {"at": at}
+            for rule in event.get("rules", []):
+                rule["bus"] = body.get("bus")
+        elif step == "event":  # the same event on another bus (a bus target) or replayed: its rules too
+            event.setdefault("rules", []).extend(
+                rule | {"bus": body.get("bus"), "at": at} for rule in body.get("rules", [])
+            )
         else:
             deliveries.append(body | {"at": at, "step": step})
     targets = [t for rule in event.get("rules", []) for t in rule.get("targets", [])]

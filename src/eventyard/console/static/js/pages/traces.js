@@ -47,7 +47,7 @@ function drawTrace(trace) {
       h("div", { class: "what" }, `${trace["detail-type"]} from ${trace.source}`),
       h("div", { class: "muted small" }, `accepted on bus ${trace.bus} at ${fmtTime(trace.at)}${trace["replay-name"] ? ` (replay ${trace["replay-name"]})` : ""}`)),
     trace.rules.map((rule) => h("div", { class: "trace-step rule", "data-rule": rule.name },
-      h("div", { class: "what" }, "Matched rule ", h("a", { href: "#/buses" }, rule.name)),
+      h("div", { class: "what" }, "Matched rule ", h("a", { href: "#/buses" }, rule.name), rule.bus && rule.bus !== trace.bus ? h("span", { class: "muted small" }, ` on bus ${rule.bus}`) : null),
       rule.targets.map((t) => target(t)))));
 }
 
