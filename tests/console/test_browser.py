@@ -26,6 +26,18 @@ def _wait_for_status(page: Any, state: str, status: str) -> None:
     page.wait_for_selector(f'#execution-graph g[data-state="{state}"][data-status="{status}"]', timeout=10_000)
 
 
+def test_overview_maps_the_pipeline_with_live_counts(served: ServedYard, page: Any) -> None:
+    pipeline = order_pipeline(served, approval_machine("http://127.0.0.1/000000000000/unused"))
+    page.goto(f"{served.endpoint}/_console#/overview")
+    queue = page.wait_for_selector(f'svg.map g[data-node="{pipeline["queue_arn"]}"]')
+    assert queue is not None and "0 visible" in str(queue.text_content())
+    assert "order-created" in str(page.locator('svg.map g[data-kind="rule"]').text_content())
+    assert page.locator(f'svg.map g[data-node="{pipeline["machine_arn"]}"]').count() == 1
+    # a message sent meanwhile shows in the queue's count without a reload
+    served.client("sqs").send_message(QueueUrl=pipeline["queue_url"], MessageBody="hello")
+    page.wait_for_selector(f'svg.map g[data-node="{pipeline["queue_arn"]}"] >> text=1 visible')
+
+
 def test_running_execution_graph_changes_colour_as_it_advances(served: ServedYard, page: Any) -> None:
     # Given an execution waiting for its approval token
     sqs, machines = served.client("sqs"), served.client("stepfunctions")

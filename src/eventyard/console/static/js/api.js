@@ -94,6 +94,7 @@ function stream(path, params, onMessage) {
           onMessage("error", { error: error.code, message: error.message });
           return;
         }
+        if (!(error instanceof TypeError)) console.error(error); // a page's bug, not the network
       }
       dot?.classList.remove("on");
       await new Promise((resolve) => setTimeout(resolve, 1000)); // the server went away: try again

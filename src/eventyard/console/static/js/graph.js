@@ -19,7 +19,10 @@ function ruleLabel(rule) {
   if (!op) return "";
   if (["And", "Or", "Not"].includes(op)) return op.toLowerCase();
   const value = typeof rule[op] === "object" ? "…" : String(rule[op]);
-  return `${(rule.Variable || "").replace(/^\$\./, "")} ${op.replace(/Equals$/, " =").replace(/Path$/, "")} ${value}`.trim();
+  const base = op.replace(/Path$/, "").replace(/^(String|Numeric|Boolean|Timestamp)/, "");
+  const symbol = { Equals: "==", GreaterThan: ">", LessThan: "<", GreaterThanEquals: ">=", LessThanEquals: "<=", Matches: "~" }[base];
+  const left = (rule.Variable || "").replace(/^\$\./, "");
+  return symbol ? `${left} ${symbol} ${value}` : `${left} ${base}${value === "true" ? "" : " " + value}`;
 }
 
 function children(state) {
@@ -184,7 +187,7 @@ export function renderGraph(definition, statuses = {}, { onSelect, selected } = 
   const endY = top + laid.h + 36;
   root.append(svg("circle", { class: "terminal", cx, cy: endY, r: TERMINAL }), svg("circle", { cx, cy: endY, r: TERMINAL - 4, fill: "#fff" }));
   for (const box of Object.values(laid.boxes)) {
-    if (box.state.End || box.state.Type === "Succeed" || box.state.Type === "Fail") {
+    if (box.state.End || box.state.Type === "Succeed") {  // a Fail state ends the run where it stands
       const x = margin + box.x + box.w / 2, y = top + box.y + box.h;
       root.append(svg("path", { class: "edge", d: `M${x},${y} C${x},${endY - 20} ${cx},${y + 10} ${cx},${endY - TERMINAL - 5}`, "marker-end": "url(#arrow)" }));
     }

@@ -9,24 +9,32 @@ const PLURAL = { bus: "buses", rule: "rules", topic: "topics", queue: "queues", 
 // sends to stand with the targets; dead-letter edges do not move a queue.
 function columnsOf(data) {
   const incoming = {};
-  for (const e of data.edges) if (e.label !== "dead letters") (incoming[e.to] ||= []).push(e.from);
-  const column = {};
+  const outgoing = new Set();
+  for (const e of data.edges) {
+    if (e.label === "dead letters") continue;
+    (incoming[e.to] ||= []).push(e.from);
+    outgoing.add(e.from);
+  }
+  const depth = {};
   const visit = (id, seen = new Set()) => {
-    if (column[id] !== undefined) return column[id];
+    if (depth[id] !== undefined) return depth[id];
     if (seen.has(id)) return 0;
     seen.add(id);
     const from = incoming[id] || [];
-    column[id] = from.length ? Math.max(...from.map((f) => visit(f, seen) + 1)) : -1;
-    return column[id];
+    depth[id] = from.length ? Math.max(...from.map((f) => visit(f, seen) + 1)) : 0;
+    return depth[id];
   };
   for (const node of data.nodes) visit(node.id);
-  const last = Math.max(2, ...Object.values(column));
+  const last = Math.max(2, ...Object.values(depth));
+  const column = {};
   for (const node of data.nodes) {
-    if (column[node.id] >= 0) continue;
-    column[node.id] = node.kind === "bus" || node.kind === "topic" ? 0 : node.kind === "rule" ? 1 : last;
+    const alone = !incoming[node.id] && !outgoing.has(node.id);
+    if (!alone) column[node.id] = depth[node.id];
+    else column[node.id] = node.kind === "bus" || node.kind === "topic" ? 0 : node.kind === "rule" ? 1 : last;
   }
   return column;
 }
+
 const COLOUR = { bus: "#4f46e5", rule: "#7c3aed", topic: "#db2777", queue: "#0891b2", stream: "#059669", machine: "#ea580c", function: "#ca8a04", target: "#6b7280" };
 const KIND = { bus: "event bus", rule: "rule", topic: "topic", queue: "queue", stream: "stream", machine: "state machine", function: "function", target: "target" };
 

@@ -5,7 +5,7 @@ import { badge, card, clear, fmtTime, h, pretty, shortArn, table, toast } from "
 export async function render(root, name, { go }) {
   const list = h("div", {}, h("div", { class: "empty" }, "Loading…"));
   const detail = h("div", { class: "stack" });
-  root.append(h("div", { class: name ? "two" : "" }, card("Queues", list), name ? detail : null));
+  root.append(h("div", { class: name ? "two detail" : "" }, card("Queues", list), name ? detail : null));
   const stops = [
     watch("queues", {}, (data) => {
       if (data.error) return clear(list, h("div", { class: "empty" }, data.message));
@@ -72,8 +72,7 @@ function showQueue(root, name) {
       queue.is_dlq ? h("span", { class: "muted small" }, `receives dead letters of ${data.sources.map(shortArn).join(", ")}`) : null);
     clear(messages, table(
       [
-        { title: "Message id", mono: true, value: (m) => m.MessageId.slice(0, 13) + "…" },
-        { title: "Sent", value: (m) => fmtTime(m.SentTimestamp) },
+        { title: "Message", value: (m) => h("div", { class: "small" }, h("code", { title: m.MessageId }, m.MessageId.slice(0, 8)), h("div", { class: "muted" }, fmtTime(m.SentTimestamp))) },
         { title: "State", value: (m) => badge(m.State.replace(" ", "_")) },
         { title: "Receives", num: true, value: (m) => m.ReceiveCount },
         { title: "Body", value: (m) => h("pre", {}, pretty(m.Body)) },

@@ -5,7 +5,7 @@ import { badge, card, clear, fmtTime, h, pretty, table, toast } from "../dom.js"
 export async function render(root, name, { go }) {
   const list = h("div", {}, h("div", { class: "empty" }, "Loading…"));
   const detail = h("div", { class: "stack" });
-  root.append(h("div", { class: name ? "two" : "" }, card("Streams", list), name ? detail : null));
+  root.append(h("div", { class: name ? "two detail" : "" }, card("Streams", list), name ? detail : null));
   const stops = [
     watch("streams", {}, (data) => {
       if (data.error) return clear(list, h("div", { class: "empty" }, data.message));
@@ -50,9 +50,7 @@ function showStream(root, name) {
       if (data.records.length) last = data.records[data.records.length - 1].SequenceNumber;
       clear(records, table(
         [
-          { title: "Sequence number", mono: true, value: (r) => r.SequenceNumber },
-          { title: "Partition key", value: (r) => r.PartitionKey },
-          { title: "Arrived", value: (r) => fmtTime(r.ApproximateArrivalTimestamp) },
+          { title: "Record", value: (r) => h("div", { class: "small" }, h("code", { title: r.SequenceNumber }, "…" + r.SequenceNumber.slice(-12)), h("div", { class: "muted" }, `key ${r.PartitionKey}`), h("div", { class: "muted" }, fmtTime(r.ApproximateArrivalTimestamp))) },
           { title: "Data", value: (r) => h("pre", {}, pretty(r.Data)) },
         ],
         data.records,
