@@ -66,7 +66,7 @@ export function table(columns, rows, { onRow, empty = "Nothing here yet.", selec
         h(
           "tr",
           { class: [onRow ? "clickable" : "", selected && selected(row) ? "selected" : ""].join(" "), onclick: onRow ? () => onRow(row) : null },
-          columns.map((c) => h("td", { class: c.num ? "num" : c.mono ? "mono" : "" }, c.value(row))),
+          columns.map((c) => h("td", { class: c.num ? "num" : c.mono ? "mono" : c.cls || "" }, c.value(row))),
         ),
       ),
     ),
@@ -84,4 +84,20 @@ export function toast(message, error = false) {
 
 export function card(title, ...children) {
   return h("section", { class: "card" }, title ? h("h2", {}, title) : null, ...children);
+}
+
+export function shortName(name, keep = 22) {
+  const text = String(name || "");
+  return text.length > keep ? `${text.slice(0, keep - 9)}…${text.slice(-8)}` : text;
+}
+
+// A time in a narrow column: the time of day when it is today, else the date; the whole in its title.
+export function fmtWhen(epoch) {
+  if (epoch === undefined || epoch === null || epoch === "") return "";
+  const full = fmtTime(epoch);
+  const today = new Date().toISOString().slice(0, 10);
+  const span = document.createElement("span");
+  span.title = full;
+  span.textContent = full.startsWith(today) ? full.slice(11) : full.slice(0, 10);
+  return span;
 }

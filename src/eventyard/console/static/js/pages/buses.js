@@ -6,7 +6,7 @@ import { badge, card, clear, fmtTime, h, pretty, shortArn, table, toast } from "
 const SAMPLE_EVENT = {
   source: "com.example.orders",
   "detail-type": "OrderCreated",
-  detail: { orderId: "o-1001", total: 42.5, currency: "EUR" },
+  detail: { orderId: "o-1001", total: 42.5, currency: "EUR", inStock: true, items: [1, 2] },
 };
 const SAMPLE_PATTERN = { source: ["com.example.orders"], "detail-type": ["OrderCreated"] };
 

@@ -1,6 +1,6 @@
 // State machines: the definition as a graph, executions with filters, and starting one.
 import { post, watch } from "../api.js";
-import { badge, card, clear, fmtTime, h, table, toast } from "../dom.js";
+import { badge, card, clear, fmtTime, fmtWhen, h, shortName, table, toast } from "../dom.js";
 import { renderGraph } from "../graph.js";
 
 export async function render(root, arn, { go }) {
@@ -46,10 +46,10 @@ function showMachine(root, arn, go) {
       clear(graph, renderGraph(data.definition));
       clear(executions, table(
         [
-          { title: "Name", mono: true, value: (e) => e.name },
+          { title: "Name", value: (e) => h("code", { title: e.name }, shortName(e.name)) },
           { title: "Status", value: (e) => badge(e.status) },
-          { title: "Started", value: (e) => fmtTime(e.startDate) },
-          { title: "Stopped", value: (e) => fmtTime(e.stopDate) },
+          { title: "Started", cls: "nowrap small", value: (e) => fmtWhen(e.startDate) },
+          { title: "Stopped", cls: "nowrap small", value: (e) => fmtWhen(e.stopDate) },
           { title: "Redriven", num: true, value: (e) => e.redriveCount || "" },
         ],
         data.executions,
