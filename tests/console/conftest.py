@@ -1,9 +1,9 @@
-"""The console's JSON endpoints in-process: the gateway as an ASGI app, called without sockets."""
+"""The console's JSON endpoints in-process: the gateway as an ASGI app, called without sockets, over
+every store (the suite's ``yard`` fixture)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,11 +11,8 @@ import orjson
 import pytest
 
 import eventyard
-from eventyard.clock import VirtualClock
 from eventyard.gateway.app import Gateway
 from eventyard.gateway.sigv4 import Authenticator
-
-START = 1_800_000_000.0
 
 
 class ConsoleClient:
@@ -54,12 +51,6 @@ class ConsoleClient:
     async def post(self, endpoint: str, /, **params: Any) -> tuple[int, Any]:
         status, body, _ = await self.request("POST", f"/_console/api/{endpoint}", orjson.dumps(params))
         return status, orjson.loads(body)
-
-
-@pytest.fixture
-async def yard() -> AsyncIterator[eventyard.Yard]:
-    async with eventyard.open("memory://", clock=VirtualClock(start=START)) as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -122,6 +122,7 @@ def test_a_test_event_appears_in_the_tail(served: ServedYard, page: Any) -> None
 def test_pattern_tester_says_whether_the_pattern_matches(served: ServedYard, page: Any) -> None:
     page.goto(f"{served.endpoint}/_console#/buses")
     page.click("#test-pattern")
+    page.wait_for_selector("#verdict .result.yes")
     assert "matches this event" in page.locator("#verdict").inner_text()
     page.fill("#pattern", '{"source": ["com.example.billing"]}')
     page.click("#test-pattern")

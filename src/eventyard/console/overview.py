@@ -2,7 +2,7 @@
 
 Nodes are the resources (buses, rules, topics, queues, streams, state machines, functions), each
 with its counts; edges say where events flow: bus -> rule, rule -> each target, topic -> each
-subscription's endpoint. The page lays the map out in columns by kind.
+subscription's endpoint. The page lays the map out in columns by where events flow.
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ from typing import Any
 from eventyard import arn as arns
 from eventyard.console.endpoints import Call, endpoint, pages
 from eventyard.console.queues import queue_summaries
-
-COLUMN = {"bus": 0, "rule": 1, "topic": 2, "queue": 3, "stream": 3, "machine": 3, "function": 3, "target": 3}
-
 
 def _kind_of(target_arn: str) -> str:
     parts = arns.parse(target_arn)
@@ -43,7 +40,7 @@ class _Map:
     def node(self, node_id: str, kind: str, name: str, **counts: Any) -> dict[str, Any]:
         found = self.nodes.get(node_id)
         if found is None:
-            found = self.nodes[node_id] = {"id": node_id, "kind": kind, "name": name, "column": COLUMN[kind]}
+            found = self.nodes[node_id] = {"id": node_id, "kind": kind, "name": name}
         found.setdefault("counts", {}).update(counts)
         return found
 
