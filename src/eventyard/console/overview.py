@@ -13,6 +13,7 @@ from eventyard import arn as arns
 from eventyard.console.endpoints import Call, endpoint, pages
 from eventyard.console.queues import queue_summaries
 
+
 def _kind_of(target_arn: str) -> str:
     parts = arns.parse(target_arn)
     if parts is None:
