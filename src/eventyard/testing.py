@@ -56,6 +56,7 @@ class ServedYard:
         self.url = url
         self.yard: eventyard.Yard | None = None
         self._server: Any = None
+        self._gateway: Any = None
         self._thread: threading.Thread | None = None
 
     def start(self, timeout: float = 15.0) -> ServedYard:
@@ -64,8 +65,9 @@ class ServedYard:
         from eventyard.gateway.app import Gateway
 
         self.yard = eventyard.open(self.url, endpoint=self.endpoint)
+        self._gateway = Gateway(self.yard, auth=self.auth)
         config = uvicorn.Config(
-            Gateway(self.yard, auth=self.auth),
+            self._gateway,
             host="127.0.0.1",
             port=self.port,
             lifespan="on",
@@ -85,6 +87,8 @@ class ServedYard:
         raise RuntimeError(f"the test server did not start on port {self.port}")
 
     def stop(self) -> None:
+        if self._gateway is not None:
+            self._gateway.stopping = True  # open live streams end, so the server need not wait for them
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

@@ -44,3 +44,18 @@ async def test_tail_sends_matching_events_only_and_lets_go_when_closed(console: 
     assert kind == "event" and event["source"] == "com.example.orders"  # type: ignore[index]
     await events.aclose()  # type: ignore[attr-defined]
     assert bus.taps == []  # type: ignore[attr-defined]
+
+
+async def test_live_streams_end_when_the_server_stops(console: ConsoleClient) -> None:
+    stopping = False
+    call = Call(console.yard, RequestContext(), {"view": "queues"}, lambda: stopping)
+    updates = (await live.watch(call)).stream
+    events = (await live.tail(Call(console.yard, RequestContext(), {}, lambda: stopping))).stream
+    assert updates is not None and events is not None
+    assert (await anext(updates)).startswith(b"event: update")
+    assert (await anext(events)).startswith(b":")
+    stopping = True
+    for stream in (updates, events):
+        remaining = [chunk async for chunk in stream]  # ends by itself, within an interval
+        assert all(chunk.startswith((b":", b"event:")) for chunk in remaining)
+    assert console.yard.services["events"].taps == []  # type: ignore[attr-defined]

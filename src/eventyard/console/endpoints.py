@@ -25,11 +25,17 @@ class BadRequest(ClientError):
     status = 400
 
 
+def _never() -> bool:
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     yard: Yard
     context: RequestContext
     params: dict[str, Any]
+    #: True once the server is stopping: a live stream ends then (see :mod:`.live`).
+    stopping: Callable[[], bool] = _never
 
     async def op(self, service: str, operation: str, request: dict[str, Any] | None = None) -> Any:
         """One operation of a served service, validated like a client's call."""

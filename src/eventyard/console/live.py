@@ -9,7 +9,9 @@ key travels in headers as for every other console request.
   matcher; an empty pattern passes everything). Events accepted by other nodes of a shared
   PostgreSQL are not seen: the tail observes this node's PutEvents.
 
-A comment line every :data:`HEARTBEAT` seconds keeps proxies from closing an idle stream.
+A comment line every :data:`HEARTBEAT` seconds keeps proxies from closing an idle stream. Streams end
+when the server begins to stop (``Gateway.stopping``), so an open tab never holds a shutdown; the
+page reconnects by itself when the server is back.
 """
 
 from __future__ import annotations
@@ -45,12 +47,12 @@ async def watch(call: Call) -> Reply:
     if read is None:
         raise BadRequest(f"no view {view!r}")
     params = {k: v for k, v in call.params.items() if k != "view"}
-    viewed = Call(call.yard, call.context, params)
+    viewed = Call(call.yard, call.context, params, call.stopping)
 
     async def updates() -> AsyncIterator[bytes]:
         last = b""
         beat = time.monotonic()
-        while True:
+        while not call.stopping():
             try:
                 answer = orjson.dumps(await read(viewed), default=str)
             except EventyardError as error:
@@ -90,12 +92,17 @@ async def tail(call: Call) -> Reply:
         bus_service.taps.append(tap)
         try:
             yield b": tailing\n\n"
-            while True:
+            quiet = 0.0
+            while not call.stopping():
                 try:
-                    event = await asyncio.wait_for(arrived.get(), HEARTBEAT)
+                    event = await asyncio.wait_for(arrived.get(), INTERVAL)
                 except TimeoutError:
-                    yield b": still here\n\n"
+                    quiet += INTERVAL
+                    if quiet >= HEARTBEAT:
+                        quiet = 0.0
+                        yield b": still here\n\n"
                     continue
+                quiet = 0.0
                 yield message("event", event)
         finally:
             bus_service.taps.remove(tap)

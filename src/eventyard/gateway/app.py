@@ -76,6 +76,9 @@ class Gateway:
             if protocol == "rest-json":
                 self.rest[name] = RestJsonProtocol(model)
         self.callers = Callers(self.auth, self.signing_names)
+        #: Set when the server begins to stop: long-lived replies (the console's live streams) end then,
+        #: instead of holding the graceful shutdown open for as long as a browser tab stays.
+        self.stopping = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
