@@ -14,7 +14,13 @@ import { KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRe
   ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand, RegisterStreamConsumerCommand,
   DescribeStreamConsumerCommand, SubscribeToShardCommand } from "@aws-sdk/client-kinesis";
 
+import { LambdaClient, CreateFunctionCommand, GetFunctionCommand, InvokeCommand, PublishVersionCommand,
+  CreateAliasCommand, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { execFileSync } from "node:child_process";
+import { readFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const [endpoint, service] = process.argv.slice(2);
 const config = {
@@ -33,7 +39,7 @@ const origin = (Client) => {
     }
   };
 };
-[SQSClient, SNSClient, EventBridgeClient, SFNClient, KinesisClient].forEach(origin);
+[SQSClient, SNSClient, EventBridgeClient, SFNClient, KinesisClient, LambdaClient].forEach(origin);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const unique = `${Date.now()}${Math.floor(Math.random() * 1e6)}`;
 
@@ -255,6 +261,63 @@ const scenarios = {
       arrivalIsDate,
     };
   },
+};
+
+scenarios.lambda = async () => {
+  const lambda = new LambdaClient(config);
+  // a zip made by Python's zipfile (node has no zip writer of its own)
+  const folder = mkdtempSync(join(tmpdir(), "eventyard-js-"));
+  const zip = join(folder, "code.zip");
+  const source = [
+    "import os",
+    "def handler(event, context):",
+    "    print('handling', event.get('order'))",
+    "    if event.get('fail'):",
+    "        raise ValueError('no such order')",
+    "    return {'order': event['order'], 'function': context.function_name, 'greeting': os.environ['GREETING']}",
+  ].join("\n");
+  execFileSync("python3", ["-c", `import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w") as z: z.writestr("app.py", sys.argv[2])`, zip, source]);
+  const FunctionName = `js-fn-${unique}`;
+  const created = await lambda.send(new CreateFunctionCommand({
+    FunctionName, Runtime: "python3.12", Handler: "app.handler", Role: "arn:aws:iam::000000000000:role/fn",
+    Code: { ZipFile: readFileSync(zip) }, Environment: { Variables: { GREETING: "hej" } },
+  }));
+  for (let i = 0; i < 100; i++) {
+    const { Configuration } = await lambda.send(new GetFunctionCommand({ FunctionName }));
+    if (Configuration.State === "Active") break;
+    await sleep(100);
+  }
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  const ok = await lambda.send(new InvokeCommand({
+    FunctionName, Payload: encoder.encode(JSON.stringify({ order: "o-1" })), LogType: "Tail",
+  }));
+  const failed = await lambda.send(new InvokeCommand({
+    FunctionName, Payload: encoder.encode(JSON.stringify({ order: "o-2", fail: true })),
+  }));
+  const version = await lambda.send(new PublishVersionCommand({ FunctionName }));
+  const alias = await lambda.send(new CreateAliasCommand({ FunctionName, Name: "live", FunctionVersion: version.Version }));
+  const viaAlias = await lambda.send(new InvokeCommand({
+    FunctionName, Qualifier: "live", Payload: encoder.encode(JSON.stringify({ order: "o-3" })),
+  }));
+  const queued = await lambda.send(new InvokeCommand({ FunctionName, InvocationType: "Event", Payload: encoder.encode("{}") }));
+  const listed = await lambda.send(new ListFunctionsCommand({}));
+  const log = Buffer.from(ok.LogResult, "base64").toString();
+  return {
+    functionArn: created.FunctionArn,
+    status: ok.StatusCode,
+    result: JSON.parse(decoder.decode(ok.Payload)),
+    logHas: ["START RequestId:", "END RequestId:", "REPORT RequestId:", "handling o-1"].filter((line) => log.includes(line)),
+    executedVersion: ok.ExecutedVersion,
+    functionError: failed.FunctionError,
+    error: (({ errorMessage, errorType }) => ({ errorMessage, errorType }))(JSON.parse(decoder.decode(failed.Payload))),
+    version: version.Version,
+    aliasArn: alias.AliasArn,
+    aliasVersion: viaAlias.ExecutedVersion,
+    aliasResult: JSON.parse(decoder.decode(viaAlias.Payload)).order,
+    eventStatus: queued.StatusCode,
+    listed: listed.Functions.some((f) => f.FunctionName === FunctionName),
+  };
 };
 
 scenarios["kinesis-http1"] = scenarios.kinesis;
