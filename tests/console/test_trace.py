@@ -89,3 +89,23 @@ async def test_publish_is_traced_to_the_queue_message_of_each_subscription(conso
     (subscription,) = answer["trace"]["subscriptions"]
     received = (await sqs.receive_message(QueueUrl=url))["Messages"][0]
     assert subscription["endpoint"] == queue_arn and subscription["MessageId"] == received["MessageId"]
+
+
+async def test_trace_names_the_stream_record_a_rule_put(console: ConsoleClient) -> None:
+    yard = console.yard
+    kinesis, events = yard.client("kinesis"), yard.client("events")
+    await kinesis.create_stream(StreamName="orders", ShardCount=1)
+    await yard.advance(1)
+    stream_arn = (await kinesis.describe_stream_summary(StreamName="orders"))["StreamDescriptionSummary"]["StreamARN"]
+    await events.put_rule(Name="to-stream", EventPattern=json.dumps({"source": ["com.example.orders"]}))
+    await events.put_targets(Rule="to-stream", Targets=[{"Id": "stream", "Arn": stream_arn}])
+    _, sent = await console.post("bus/put-events", source="com.example.orders", detailType="OrderCreated", detail={})
+    await yard.run_until_idle()
+    _, answer = await console.get("trace", id=sent["Entries"][0]["EventId"])
+    (target,) = answer["trace"]["rules"][0]["targets"]
+    shard = (await kinesis.list_shards(StreamName="orders"))["Shards"][0]["ShardId"]
+    iterator = (await kinesis.get_shard_iterator(StreamName="orders", ShardId=shard, ShardIteratorType="TRIM_HORIZON"))[
+        "ShardIterator"
+    ]
+    (record,) = (await kinesis.get_records(ShardIterator=iterator))["Records"]
+    assert target["ShardId"] == shard and target["SequenceNumber"] == record["SequenceNumber"]

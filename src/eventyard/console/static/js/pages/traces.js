@@ -61,6 +61,9 @@ function target(t) {
     const queue = String(t.arn || t.endpoint || "").startsWith("arn:aws:sqs:");
     lines.push(h("div", { class: "row" }, queue ? "Queue message " : "Topic message ", queue ? h("a", { href: `#/queues/${encodeURIComponent(where)}`, class: "mono", "data-message": t.MessageId }, t.MessageId) : h("a", { href: `#/traces/${t.MessageId}`, class: "mono" }, t.MessageId)));
   }
+  if (t.SequenceNumber) {
+    lines.push(h("div", { class: "row" }, "Stream record ", h("a", { href: `#/streams/${encodeURIComponent(where)}`, class: "mono", "data-record": t.SequenceNumber }, `${t.ShardId} · …${t.SequenceNumber.slice(-12)}`)));
+  }
   for (const a of t.attempts || []) {
     lines.push(h("div", { class: "small muted" }, `attempt ${a.attempt} at ${fmtTime(a.at)}: ${a.status}${a.error ? " — " + a.error : ""}`));
   }
