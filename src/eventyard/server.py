@@ -76,7 +76,16 @@ def build(options: ServerOptions) -> Gateway:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn re-raises SIGTERM after its graceful shutdown (exit status -15); a clean stop exits 0."""
+    """uvicorn re-raises SIGTERM after its graceful shutdown (exit status -15); a clean stop exits 0.
+    A signal also tells the gateway it is stopping, so that open live streams end and let it."""
+
+    def __init__(self, config: uvicorn.Config, gateway: Gateway) -> None:
+        super().__init__(config)
+        self.gateway = gateway
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.gateway.stopping = True
+        super().handle_exit(sig, frame)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -123,7 +132,7 @@ def serve(options: ServerOptions) -> None:
         backlog=2048,
         proxy_headers=False,  # no X-Forwarded-* rewriting: one middleware less on every request
     )
-    server = _Server(config)
+    server = _Server(config, gateway)
     server.run(sockets=[sock])
     if not server.started:
         raise SystemExit("eventyard: the server did not start (see the log above)")

@@ -13,7 +13,9 @@ ARN's kind is; it never imports another service. A kind has:
 - optionally ``stage(target, [(payload, event)])`` -> :class:`Staged` or None: for a target that
   lives in the same database, check the deliveries up front so that the bus writes them in the
   transaction that accepts the events (no outbox, no second transaction). ``Staged.write`` is that
-  explicit storage API: it runs inside the caller's transaction.
+  explicit storage API: it runs inside the caller's transaction. A staged write may also offer
+  ``results()`` -> {item position: the ids it made} (``{"MessageId": ...}``, ``{"executionArn": ...}``),
+  read after ``write`` for the trace of the event (see :mod:`eventyard.trace`).
 """
 
 from __future__ import annotations

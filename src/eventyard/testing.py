@@ -49,12 +49,14 @@ def _free_port() -> int:
 class ServedYard:
     """A yard served by uvicorn in a thread of this process (see the module doc)."""
 
-    def __init__(self, url: str = "memory://") -> None:
+    def __init__(self, url: str = "memory://", *, auth: Any = None) -> None:
+        self.auth = auth  # an Authenticator: with ``verify`` set, keys are required (as ``--auth FILE``)
         self.port = _free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.url = url
         self.yard: eventyard.Yard | None = None
         self._server: Any = None
+        self._gateway: Any = None
         self._thread: threading.Thread | None = None
 
     def start(self, timeout: float = 15.0) -> ServedYard:
@@ -63,8 +65,14 @@ class ServedYard:
         from eventyard.gateway.app import Gateway
 
         self.yard = eventyard.open(self.url, endpoint=self.endpoint)
+        self._gateway = Gateway(self.yard, auth=self.auth)
         config = uvicorn.Config(
-            Gateway(self.yard), host="127.0.0.1", port=self.port, lifespan="on", log_level="warning", access_log=False
+            self._gateway,
+            host="127.0.0.1",
+            port=self.port,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
         )
         server = self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=server.run, name="eventyard-test-server", daemon=True)
@@ -79,6 +87,8 @@ class ServedYard:
         raise RuntimeError(f"the test server did not start on port {self.port}")
 
     def stop(self) -> None:
+        if self._gateway is not None:
+            self._gateway.stopping = True  # open live streams end, so the server need not wait for them
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

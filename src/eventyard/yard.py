@@ -20,6 +20,7 @@ from eventyard.models import model_for
 from eventyard.service import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext, Service, operation_method
 from eventyard.storage import Database, open_database
 from eventyard.targets import TargetKinds
+from eventyard.trace import Tracer
 
 #: botocore service name -> "module:Class". A service whose module is not there yet is left out.
 SERVICES: dict[str, str] = {
@@ -54,6 +55,7 @@ class Yard:
         self.db: Database = open_database(url)
         self.kernel = Kernel(self.db, self.clock)
         self.targets = TargetKinds()
+        self.trace = Tracer(self.db, self.kernel)
         self.services: dict[str, Service] = {}
         for name, spec in SERVICES.items():
             cls = _load(spec)
@@ -74,10 +76,15 @@ class Yard:
     async def start(self) -> Yard:
         if self._started:
             return self
-        migrations = [*self.kernel.migrations, *(m for service in self.services.values() for m in service.migrations)]
+        migrations = [
+            *self.kernel.migrations,
+            *self.trace.migrations,
+            *(m for service in self.services.values() for m in service.migrations),
+        ]
         await asyncio.to_thread(self.db.start, migrations)
         for service in self.services.values():
             await service.start()
+        await self.trace.start()
         await self.kernel.start()
         self._started = True
         return self

@@ -28,6 +28,16 @@ class BusBase(Service):
         # AWS describes the default bus with a CreationTime like any other; ours exists from the
         # start, so until a write stores it (a policy, a tag) it reports when this service started.
         self._default_bus_created = yard.clock.now()
+        #: Observers of the events this node accepts, called once they are kept: ``tap(where, [(bus,
+        #: event)])``, every accepted event, matched or not (the console's live tail). Never raises.
+        self.taps: list[Callable[[Where, list[tuple[str, dict[str, Any]]]], None]] = []
+
+    def tapped(self, where: Where, accepted: list[tuple[str, dict[str, Any]]]) -> None:
+        for tap in self.taps:
+            try:
+                tap(where, accepted)
+            except Exception:  # an observer's bug must not fail a PutEvents that succeeded
+                pass
 
     # Implemented by the operation groups (events.py, archives.py); declared here so each group can call them.
 

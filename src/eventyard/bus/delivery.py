@@ -87,8 +87,11 @@ class RuleDeliveries(Job):
         if not items:
             return
         errors = await self._send(target, rule, [(payload, event) for _, payload, event in items])
-        for (timer, _, _), error in zip(items, errors, strict=True):
+        steps = []
+        for (timer, _, event), error in zip(items, errors, strict=True):
             await self.policy.settle(firing, timer, error, policy, dead_letter(timer))
+            steps.append((event["id"], "delivery", _outcome(rule_arn, target, timer, error, firing)))
+        firing.also(lambda c: self.yard.trace.record(c, steps))  # the trace's step commits with the outcome
 
     async def _send(
         self, target: dict[str, Any], rule: dict[str, Any], items: list[tuple[str, dict[str, Any]]]
@@ -141,6 +144,17 @@ class RuleDeliveries(Job):
             return send
 
         return for_timer
+
+
+def _outcome(
+    rule_arn: str, target: dict[str, Any], timer: Timer, error: Exception | None, firing: Firing
+) -> dict[str, Any]:
+    """A kernel delivery's step in the trace of its event: delivered, retrying, or failed and why."""
+    step: dict[str, Any] = {"rule": rule_arn, "id": target["Id"], "arn": target["Arn"], "attempt": timer.attempts + 1}
+    if error is None:
+        return step | {"status": "delivered"}
+    retrying = any(key == timer.key for key in firing.rearmed_keys())
+    return step | {"status": "retrying" if retrying else "failed", "error": str(getattr(error, "message", error))}
 
 
 def _retry_policy(target: dict[str, Any]) -> RetryPolicy:

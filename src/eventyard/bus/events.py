@@ -97,6 +97,8 @@ class EventOperations(BusBase):
         # An entry for a bus that does not exist is acknowledged with an EventId and then dropped: AWS
         # reports no failed entry for it (AWS-recorded), only DescribeEventBus says the bus is missing.
         await self.route_events(where, accepted, now)
+        if self.taps:
+            self.tapped(where, accepted)
         return answer
 
     async def stage_put_events(self, context: RequestContext, request: dict[str, Any]) -> StagedCall:
@@ -111,7 +113,12 @@ class EventOperations(BusBase):
                 job(c)
             return answer
 
-        return StagedCall(write, routing.committed)
+        def committed() -> None:
+            routing.committed()
+            if self.taps:
+                self.tapped(where, accepted)
+
+        return StagedCall(write, committed)
 
     def _accept(
         self, context: RequestContext, request: dict[str, Any]
@@ -150,6 +157,8 @@ class EventOperations(BusBase):
         """An event arriving from a rule of another bus (a bus target): same event, this bus's rules."""
         where = Where(context.account, context.region)
         missing = await self.route_events(where, [(bus, event)], self.yard.clock.now())
+        if self.taps and not missing:
+            self.tapped(where, [(bus, event)])
         if missing:
             raise ValidationException(f"Event bus {bus} does not exist.", code="ResourceNotFoundException")
 
@@ -194,6 +203,7 @@ class EventOperations(BusBase):
         staging: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any], list[tuple[str, dict[str, Any]]]]] = {}
         kept: list[tuple[str, float, str]] = []
         missing: dict[str, str] = {}
+        traces = _Traces()
         for bus, event in accepted:
             book = books[bus]
             if book is None:
@@ -204,6 +214,7 @@ class EventOperations(BusBase):
                 rule = book.rules[str(rule_name)]
                 if only_rules is not None and rule["Arn"] not in only_rules:
                     continue
+                traces.matched(bus, event, rule)
                 for target in rule["Targets"]:
                     kind = kinds.kind_of(target["Arn"])
                     if kind is None or kind.stage is None:
@@ -220,14 +231,16 @@ class EventOperations(BusBase):
 
         delivering: list[Timer] = []
         written: list[Staged] = []
+        tracer = self.yard.trace
 
         def job(c: Any) -> None:
             fallback: list[tuple[str, str]] = []
-            for staged, rows in stages:
+            for staged, rows, (rule_arn, target_id, events) in stages:
                 c.execute("SAVEPOINT staged")
                 try:
                     staged.write(c, now)
                     written.append(staged)
+                    traces.written(rule_arn, target_id, events, staged)
                 except Exception:  # e.g. the queue was deleted by another node: the kernel tries and reports
                     c.execute("ROLLBACK TO SAVEPOINT staged")
                     fallback += rows
@@ -238,6 +251,7 @@ class EventOperations(BusBase):
                 store.archive(c, kept)
             if also is not None:
                 also(c)
+            tracer.record(c, traces.steps())
 
         def after() -> None:
             for staged in written:
@@ -251,7 +265,7 @@ class EventOperations(BusBase):
         group: tuple[dict[str, Any], dict[str, Any], list[tuple[str, dict[str, Any]]]],
         now: float,
         outbox: list[tuple[str, str]],
-    ) -> tuple[Staged, list[tuple[str, str]]] | None:
+    ) -> tuple[Staged, list[tuple[str, str]], tuple[str, str, list[dict[str, Any]]]] | None:
         """Stage one target's deliveries (see :mod:`eventyard.targets`); what can't be staged is added
         to ``outbox``. Returns the staged write and the deliveries that stand in for it should it fail."""
         rule, target, events = group
@@ -273,7 +287,8 @@ class EventOperations(BusBase):
         outbox += [delivery for position, delivery in enumerate(standing_in) if position in refused]
         if staged is None or len(refused) == len(items):
             return None
-        return staged, [delivery for position, delivery in enumerate(standing_in) if position not in refused]
+        kept = [delivery for position, delivery in enumerate(standing_in) if position not in refused]
+        return staged, kept, (rule["Arn"], target["Id"], [event for _, event in items])
 
     async def _book(self, where: Where, bus: str) -> Book | None:
         key = (where.account, where.region, bus)
@@ -305,3 +320,48 @@ class EventOperations(BusBase):
                 + ", ".join(absent)
             )
         return {"Result": matches(pattern, event)}
+
+
+class _Traces:
+    """The ``event`` steps of one routing (see :mod:`eventyard.trace`): per matched event, its rules and
+    each target's delivery, ``pending`` until a staged write in this transaction makes it ``written``."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, dict[str, Any]] = {}
+        self._deliveries: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def matched(self, bus: str, event: dict[str, Any], rule: dict[str, Any]) -> None:
+        body = self._events.get(event["id"])
+        if body is None:
+            body = self._events[event["id"]] = {
+                "kind": "events",
+                "bus": bus,
+                "source": event["source"],
+                "detail-type": event["detail-type"],
+                "account": event["account"],
+                "region": event["region"],
+                "time": event["time"],
+                "rules": [],
+            }
+            if "replay-name" in event:
+                body["replay-name"] = event["replay-name"]
+        targets = []
+        for target in rule["Targets"]:
+            delivery = {"id": target["Id"], "arn": target["Arn"], "status": "pending"}
+            self._deliveries[(event["id"], rule["Arn"], target["Id"])] = delivery
+            targets.append(delivery)
+        body["rules"].append(
+            {"arn": rule["Arn"], "name": rule.get("Name", rule["Arn"].rsplit("/", 1)[-1]), "targets": targets}
+        )
+
+    def written(self, rule_arn: str, target_id: str, events: list[dict[str, Any]], staged: Staged) -> None:
+        results = getattr(staged, "results", None)
+        outcomes: dict[int, dict[str, Any]] = results() if results is not None else {}
+        refused = set(staged.refused)
+        for position, event in enumerate(events):
+            delivery = self._deliveries.get((event["id"], rule_arn, target_id))
+            if delivery is not None and position not in refused:
+                delivery.update(status="written", **outcomes.get(position, {}))
+
+    def steps(self) -> list[tuple[str, str, dict[str, Any]]]:
+        return [(event_id, "event", body) for event_id, body in self._events.items()]

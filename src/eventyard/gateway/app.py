@@ -3,6 +3,7 @@
 Routing, in order:
 
 - ``/_eventyard/...`` and ``/metrics`` -> Eventyard's own endpoints (see :mod:`.admin`);
+- ``/_console/...`` -> the web console (see :mod:`eventyard.console`);
 - ``X-Amz-Target: AmazonSQS.SendMessage`` -> that operation over AWS JSON (:mod:`.protocols.aws_json`),
   or CBOR when the body is CBOR (:mod:`.protocols.cbor`, Kinesis);
 - a form with ``Action=...`` -> the query protocol (:mod:`.protocols.query`) of the service the SigV4
@@ -24,6 +25,7 @@ import logging
 import time
 from typing import Any
 
+from eventyard import console
 from eventyard.errors import EventyardError, InternalFailure, UnknownOperationException
 from eventyard.gateway import admin
 from eventyard.gateway.callers import Callers
@@ -74,6 +76,9 @@ class Gateway:
             if protocol == "rest-json":
                 self.rest[name] = RestJsonProtocol(model)
         self.callers = Callers(self.auth, self.signing_names)
+        #: Set when the server begins to stop: long-lived replies (the console's live streams) end then,
+        #: instead of holding the graceful shutdown open for as long as a browser tab stays.
+        self.stopping = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -116,6 +121,8 @@ class Gateway:
 
     async def _route(self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str) -> tuple[Reply, str]:
         path: str = scope["path"]
+        if path == console.PREFIX or path.startswith(console.PREFIX + "/"):
+            return await console.handle(self, scope, body), "console"
         if path.startswith("/_eventyard/") or path == "/metrics":
             try:
                 return await admin.handle(self, scope, headers, body), "admin"

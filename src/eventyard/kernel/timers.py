@@ -86,6 +86,10 @@ class Firing:
         """A failed attempt: fire again after ``delay`` seconds, one attempt more."""
         self.rearm(timer, self.now + delay, attempts=timer.attempts + 1)
 
+    def rearmed_keys(self) -> list[str]:
+        """The keys of the timers this firing arms again (a delivery that will be retried)."""
+        return list(self._rearmed)
+
     def also(self, job: Callable[[Any], None]) -> None:
         """Run ``job(connection)`` in the transaction that records this firing's outcome."""
         self._also.append(job)

@@ -115,6 +115,14 @@ class _StagedMessages:
         for call in self.calls:
             call.write(connection)
 
+    def results(self) -> dict[int, dict[str, Any]]:
+        """Once written, each item's message id by its position (for the trace)."""
+        return {
+            int(sent["Id"]): {"MessageId": sent["MessageId"]}
+            for call in self.calls
+            for sent in (call.result or {}).get("Successful", [])
+        }
+
     def committed(self) -> None:
         for call in self.calls:
             call.committed()

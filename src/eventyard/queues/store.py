@@ -294,6 +294,30 @@ class QueueCatalogue:
 
         return await self.db.read(job)
 
+    async def peek(self, queue_id: int, now: float, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` messages of a queue, oldest first, read without receiving them (no lease, no
+        receive count): the console's look into a queue, which SQS has no operation for."""
+
+        def job(connection: Any) -> list[dict[str, Any]]:
+            rows = connection.execute(
+                "SELECT message_id, body, sent_at, visible_at, receive_count, group_id FROM sqs_messages"
+                " WHERE queue_id = ? AND expires_at > ? ORDER BY id LIMIT ?",
+                (queue_id, now, limit),
+            ).fetchall()
+            return [
+                {
+                    "MessageId": row[0],
+                    "Body": row[1],
+                    "SentTimestamp": float(row[2]),
+                    "State": "visible" if row[3] <= now else ("in flight" if row[4] else "delayed"),
+                    "ReceiveCount": int(row[4]),
+                    **({"MessageGroupId": row[5]} if row[5] else {}),
+                }
+                for row in rows
+            ]
+
+        return await self.db.read(job)
+
     async def sweep(self, now: float) -> int:
         """Delete messages past retention and dedup ids / receive attempts past their window; returns how many rows."""
 

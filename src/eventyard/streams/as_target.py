@@ -132,6 +132,16 @@ class _StagedRecords:
         for call in self.calls:
             call.write(connection)
 
+    def results(self) -> dict[int, dict[str, Any]]:
+        """Once written, each item's record (shard and sequence number) by its position (for the trace)."""
+        found: dict[int, dict[str, Any]] = {}
+        for index, call in enumerate(self.calls):
+            for offset, record in enumerate((call.result or {}).get("Records", [])):
+                if "SequenceNumber" in record:
+                    position = index * PUT_RECORDS_LIMIT + offset
+                    found[position] = {"ShardId": record["ShardId"], "SequenceNumber": record["SequenceNumber"]}
+        return found
+
     def committed(self) -> None:
         for call in self.calls:
             call.committed()

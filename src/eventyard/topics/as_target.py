@@ -82,6 +82,11 @@ class _StagedPublish:
     def write(self, connection: Any, now: float) -> None:
         self.prepared.write(connection)
 
+    def results(self) -> dict[int, dict[str, Any]]:
+        """Once written, each item's topic message id by its position (for the trace)."""
+        positions = [p for p in range(len(self.prepared.results) + len(self.refused)) if p not in set(self.refused)]
+        return {p: {"MessageId": r["MessageId"]} for p, r in zip(positions, self.prepared.results, strict=False)}
+
     def committed(self) -> None:
         self.prepared.committed()
 

@@ -119,6 +119,8 @@ class _Unit:
     entries: set[int]
     call: StagedCall
     fallback: list[tuple[str, Notification]]  # (subscription ARN, notification): timers if the write fails
+    positions: list[int] = field(default_factory=list)  # the entry of each staged message, in order
+    subscription: str = ""
 
 
 @dataclass
@@ -132,6 +134,8 @@ class Prepared:
     results: list[dict[str, Any]] = field(default_factory=list)
     kernel: Any = None
     now: float = 0.0
+    tracer: Any = None
+    traced: dict[int, dict[str, Any]] = field(default_factory=dict)  # entry -> its trace step (matched ones)
     _claimed: list[Timer] = field(default_factory=list)
     _written: list[StagedCall] = field(default_factory=list)
 
@@ -178,7 +182,26 @@ class Prepared:
             self._claimed = self.kernel.add_claimed(c, DELIVERIES, timers, self.now)
         else:
             self._claimed = []
+        if self.tracer is not None and self.traced:
+            self.tracer.record(c, self._trace_steps(duplicates))
         return self.results
+
+    def _trace_steps(self, duplicates: set[int]) -> list[tuple[str, str, dict[str, Any]]]:
+        """Each matched message's trace step (see :mod:`eventyard.trace`), its queue messages as written."""
+        for unit in self._written:
+            found = next((u for u in self.units if u.call is unit), None)
+            if found is None:
+                continue
+            result = unit.result or {}
+            sent = [result] if "MessageId" in result else result.get("Successful", [])
+            for index, message in enumerate(sent):
+                position = found.positions[int(message.get("Id", index))]
+                for delivery in self.traced[position]["subscriptions"]:
+                    if delivery["arn"] == found.subscription:
+                        delivery.update(status="written", MessageId=message["MessageId"])
+        return [
+            (self.notifications[p].message_id, "event", body) for p, body in self.traced.items() if p not in duplicates
+        ]
 
     def committed(self) -> None:
         for call in self._written:
@@ -347,7 +370,7 @@ class Publishing(TopicCore):
         now = self.now()
         fanout = await self.catalogue.fanout(topic.arn)
         notifications = [self.notification(context, topic, entry, now) for entry in entries]
-        prepared = Prepared(topic, notifications, kernel=self.yard.kernel, now=now)
+        prepared = Prepared(topic, notifications, kernel=self.yard.kernel, now=now, tracer=self.yard.trace)
         prepared.results = [
             {"MessageId": n.message_id, **({"SequenceNumber": n.sequence} if n.sequence else {})} for n in notifications
         ]
@@ -359,6 +382,15 @@ class Publishing(TopicCore):
             matched = fanout.match(n.attributes, n.message_for) if fanout.subscriptions else []
             if matched:
                 matched_by.append((position, n, matched, Envelopes(n, self.signer)))
+                prepared.traced[position] = {
+                    "kind": "sns",
+                    "topic": topic.arn,
+                    "subject": n.subject,
+                    "subscriptions": [
+                        {"arn": sub.arn, "protocol": sub.protocol, "endpoint": sub.endpoint, "status": "pending"}
+                        for sub in matched
+                    ],
+                }
         enveloped = [(env, {"sqs"} if any(_enveloped(s) for s in subs) else set()) for _, _, subs, env in matched_by]
         await presign(enveloped, self.signer)  # all of this turn's signatures in one batch
         for position, n, matched, envelopes in matched_by:
@@ -401,4 +433,7 @@ class Publishing(TopicCore):
             prepared.timers += [(chunk[i][0], *chunk[i][2]) for i in sorted(refused)]
             kept = [item for i, item in enumerate(chunk) if i not in refused]
             if kept:
-                prepared.units.append(_Unit({p for p, _, _ in kept}, call, [timer for _, _, timer in kept]))
+                unit = _Unit(
+                    {p for p, _, _ in kept}, call, [timer for _, _, timer in kept], [p for p, _, _ in chunk], sub.arn
+                )
+                prepared.units.append(unit)

@@ -352,6 +352,17 @@ def heartbeat(c: Any, token: str, now: float) -> bool:
     return bool(cursor.rowcount)
 
 
+def waiting_callbacks(c: Any, execution_arn: str) -> list[str]:
+    """The task tokens an execution waits on (``.waitForTaskToken``), oldest first: what SendTaskSuccess
+    or SendTaskFailure may resolve now. AWS has no operation that lists them; the console reads this."""
+    rows = c.execute(
+        "SELECT token FROM sfn_attempts WHERE execution_arn = ? AND kind = 'callback' AND status = 'waiting'"
+        " ORDER BY created_at",
+        (execution_arn,),
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
 def take_activity_task(c: Any, activity_arn: str, worker: str | None, now: float) -> Attempt | None:
     """The oldest waiting task of an activity, marked started by ``worker``: one claim per task."""
     row = c.execute(

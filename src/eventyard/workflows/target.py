@@ -59,6 +59,14 @@ class _StagedExecutions:
         for call in self.calls:
             call.write(connection)
 
+    def results(self) -> dict[int, dict[str, Any]]:
+        """Once written, each item's execution by its position (for the trace)."""
+        return {
+            position: {"executionArn": call.result["executionArn"]}
+            for position, call in enumerate(self.calls)
+            if isinstance(call.result, dict) and "executionArn" in call.result
+        }
+
     def committed(self) -> None:
         for call in self.calls:
             call.committed()
