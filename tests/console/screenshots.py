@@ -129,6 +129,13 @@ def build(served: ServedYard) -> dict[str, str]:
     sqs.send_message(QueueUrl=orders, MessageBody=json.dumps({"orderId": "o-0999", "note": "retry later"}))
     for _ in range(3):
         sqs.receive_message(QueueUrl=orders, VisibilityTimeout=0, MaxNumberOfMessages=10)
+    assert served.yard is not None
+    served.yard.functions.register("reserve-stock", lambda event, context: {"reserved": len(event.get("items", []))})
+    lambdas = served.client("lambda")
+    for items in ([1, 2], [3]):
+        lambdas.invoke(FunctionName="reserve-stock", Payload=json.dumps({"items": items}), LogType="Tail")
+    stock = sqs.create_queue(QueueName="stock-requests")["QueueUrl"]
+    lambdas.create_event_source_mapping(FunctionName="reserve-stock", EventSourceArn=arn_of(stock), BatchSize=10)
     return {"machine": machine_arn, "running": running[0]["executionArn"], "event": event_id}
 
 
@@ -177,7 +184,7 @@ def shoot(folder: Path) -> None:
 
             photo("execution", f"executions/{made['running']}", select, height=1500)
             photo("trace", f"traces/{made['event']}", height=820)
-            photo("functions", "functions", height=560)
+            photo("functions", "functions", height=900)
             browser.close()
     finally:
         served.stop()

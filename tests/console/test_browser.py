@@ -168,7 +168,21 @@ def test_console_asks_for_an_access_key_when_the_server_checks_them(page: Any) -
         server.stop()
 
 
-def test_functions_page_says_the_service_is_not_served(served: ServedYard, page: Any) -> None:
-    assert served.yard is not None and "lambda" not in served.yard.services
+def test_functions_page_invokes_with_a_payload_and_lists_the_invocation_with_its_log(
+    served: ServedYard, page: Any
+) -> None:
+    assert served.yard is not None
+    served.yard.functions.register("greet", lambda event, context: {"hello": event["name"]})
     page.goto(f"{served.endpoint}/_console#/functions")
-    assert "does not serve the functions service" in page.locator("#not-served").inner_text()
+    page.wait_for_selector("text=No invocations yet.")
+    page.select_option("#function", "greet")
+    page.fill("#payload", '{"name": "ada"}')
+    page.click('button:has-text("Invoke")')
+    page.wait_for_selector("#invoke-payload")
+    assert json.loads(page.locator("#invoke-payload").inner_text()) == {"hello": "ada"}
+    row = page.wait_for_selector("#recent-invocations details")
+    assert row is not None
+    row.click()
+    log = page.locator("#recent-invocations details pre").inner_text()
+    assert "START RequestId:" in log and "REPORT RequestId:" in log and "Duration:" in log
+    assert "greet" in page.locator("#recent-invocations").inner_text()

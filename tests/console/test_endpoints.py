@@ -174,9 +174,20 @@ async def test_stop_aborts_a_running_execution(console: ConsoleClient) -> None:
     assert view["states"]["Pack"]["status"] == "aborted"
 
 
-async def test_functions_say_they_are_not_served(console: ConsoleClient) -> None:
+async def test_functions_invoke_and_recent_invocations_with_their_logs(console: ConsoleClient) -> None:
     _, answer = await console.get("functions")
-    assert answer == {"served": False, "functions": [], "mappings": []}
+    assert answer == {"served": True, "functions": [], "mappings": [], "recent": []}
+    console.yard.functions.register("greet", lambda event, context: {"hello": event["name"]})
+    status, invoked = await console.post("function/invoke", name="greet", payload='{"name": "ada"}')
+    assert status == 200, invoked
+    assert (invoked["StatusCode"], invoked["FunctionError"]) == (200, None)
+    assert json.loads(invoked["Payload"]) == {"hello": "ada"}
+    assert "START RequestId:" in invoked["Log"]
+    _, answer = await console.get("functions")
+    assert [f["FunctionName"] for f in answer["functions"]] == ["greet"]
+    [run] = answer["recent"]
+    assert run["FunctionArn"].endswith(":function:greet") and run["FunctionError"] is None
+    assert run["DurationMs"] >= 0 and "REPORT RequestId: " + run["RequestId"] in run["Log"]
 
 
 async def test_unknown_endpoint_and_missing_parameter_are_refused(console: ConsoleClient) -> None:

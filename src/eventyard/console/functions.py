@@ -17,7 +17,25 @@ async def functions(call: Call) -> dict[str, Any]:
         return {"served": False, "functions": [], "mappings": []}
     listed = await pages(call, "lambda", "ListFunctions", {}, "Functions", token="NextMarker")
     mappings = await pages(call, "lambda", "ListEventSourceMappings", {}, "EventSourceMappings", token="NextMarker")
-    return {"served": True, "functions": listed, "mappings": mappings}
+    return {"served": True, "functions": listed, "mappings": mappings, "recent": recent(call)}
+
+
+def recent(call: Call, limit: int = 50) -> list[dict[str, Any]]:
+    """The node's latest invocations, newest first, with their logs and durations (see
+    :class:`eventyard.functions.runner.Invocation`)."""
+    runner = call.yard.services["lambda"].runner  # type: ignore[attr-defined]
+    return [
+        {
+            "FunctionArn": run.function_arn,
+            "Version": run.version,
+            "RequestId": run.request_id,
+            "Started": run.started,
+            "DurationMs": round(run.duration_ms, 2),
+            "FunctionError": run.function_error,
+            "Log": run.logs,
+        }
+        for run in list(runner.recent)[::-1][:limit]
+    ]
 
 
 @endpoint("POST", "function/invoke")
@@ -26,6 +44,7 @@ async def invoke(call: Call) -> dict[str, Any]:
     request = {
         "FunctionName": call.require("name"),
         "Payload": (payload if isinstance(payload, str) else orjson.dumps(payload).decode()).encode(),
+        "LogType": "Tail",
     }
     answer = await call.op("lambda", "Invoke", request)
     body = answer.get("Payload", b"")

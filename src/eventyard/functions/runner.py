@@ -18,6 +18,7 @@ timed out after 1.00 seconds"}`` (AWS-recorded) and replaces the worker.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import math
 import os
@@ -65,6 +66,24 @@ class Outcome:
     request_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """One invocation this node ran, for the console's "recent invocations" (AWS keeps these in
+    CloudWatch Logs, which the yard does not serve): kept in memory, the last :data:`RECENT`."""
+
+    function_arn: str
+    version: str
+    request_id: str
+    started: float  # the yard's clock, epoch seconds
+    duration_ms: float
+    function_error: str | None
+    logs: str
+
+
+#: How many invocations :attr:`Runner.recent` keeps.
+RECENT = 200
+
+
 class Throttled(TooManyRequests):
     """Reserved concurrency exhausted (AWS: Reason ReservedFunctionConcurrentInvocationLimitExceeded)."""
 
@@ -77,6 +96,7 @@ class Runner:
         self.pools = Pools()
         self.code = CodeCache(yard.url)
         self.in_flight: dict[tuple[str, str, str], int] = {}
+        self.recent: collections.deque[Invocation] = collections.deque(maxlen=RECENT)
 
     async def close(self) -> None:
         await self.pools.close()
@@ -101,6 +121,7 @@ class Runner:
     async def run(self, target: Target, payload: bytes, request_id: str, client_context: Any = None) -> Outcome:
         """Invoke ``target`` with ``payload`` (JSON bytes); raises :class:`Throttled` when over its concurrency."""
         with self._slot(target):
+            began = self.yard.clock.now()
             started = time.perf_counter()
             if target.in_process is not None:
                 answer = await self._in_process(target, payload, request_id, client_context)
@@ -109,6 +130,8 @@ class Runner:
             elapsed = (time.perf_counter() - started) * 1000
         error = "Unhandled" if answer.error else None
         logs = _log_text(target, request_id, answer, elapsed)
+        arn = target.name.arn
+        self.recent.append(Invocation(arn, target.version, request_id, began, elapsed, error, logs))
         return Outcome(answer.body, error, logs, target.version, request_id)
 
     # --- workers ----------------------------------------------------------------------------------
