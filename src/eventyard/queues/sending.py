@@ -25,6 +25,8 @@ from eventyard.staging import StagedCall
 from eventyard.storage.base import ForeignKeyViolation
 
 MAX_BATCH_BYTES = 1_048_576
+#: The members of the usual message, a body and nothing else: nothing to check but the body and its size.
+_PLAIN = frozenset(("QueueUrl", "Id", "MessageBody"))
 
 
 def _system_attributes(given: dict[str, Any] | None) -> Attributes:
@@ -46,6 +48,14 @@ class Sending(QueueCore):
         self, context: RequestContext, queue: Queue, entry: dict[str, Any], *, in_batch: bool = False
     ) -> tuple[NewMessage, dict[str, Any]]:
         """Check one message against its queue; returns what to store and the MD5s to answer with."""
+        if entry.keys() <= _PLAIN and not queue.fifo:  # the usual message (a topic's fan-out stages ten a publish)
+            body = check_body(entry.get("MessageBody"))
+            check_size(size_of(body, {}), queue.number("MaximumMessageSize"), in_batch=in_batch)
+            md5_body = md5_of_body(body)
+            plain = NewMessage(
+                new_message_id(), body, md5_body, None, None, None, None, context.account, queue.number("DelaySeconds")
+            )
+            return plain, {"MD5OfMessageBody": md5_body}
         body = check_body(entry.get("MessageBody"))
         given = entry.get("MessageAttributes")
         attributes = check_attributes(given) if given else {}
