@@ -120,3 +120,31 @@ async def test_change_visibility_batch_fails_per_entry_for_deleted_messages(sqs)
     assert answer["Successful"] == [{"Id": "kept"}]
     assert [(f["Id"], f["Code"]) for f in answer["Failed"]] == [("gone", "InvalidParameterValue")]
     assert (await sqs.receive_message(QueueUrl=url))["Messages"][0]["Body"] == "a"
+
+
+async def test_plain_and_attributed_entries_of_one_batch_are_stored_alike(sqs):
+    # a body alone takes the short way through the checks and the store; the others take the long one
+    url = await make_queue(sqs)
+    attributes = {"k": {"DataType": "String", "StringValue": "v"}}
+    entries = [
+        {"Id": "plain", "MessageBody": "just a body\n"},
+        {"Id": "attributed", "MessageBody": "with", "MessageAttributes": attributes},
+        {"Id": "grouped", "MessageBody": "fair", "MessageGroupId": "g1"},
+    ]
+    await sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    got = await sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"]
+    )
+    by_body = {m["Body"]: m for m in got["Messages"]}
+    assert sorted(by_body) == ["fair", "just a body\n", "with"]
+    assert "MessageAttributes" not in by_body["just a body\n"]
+    assert by_body["with"]["MessageAttributes"] == attributes
+    assert by_body["fair"]["Attributes"]["MessageGroupId"] == "g1"
+
+
+async def test_a_batch_of_plain_bodies_takes_the_queue_delay(sqs):
+    url = await make_queue(sqs, DelaySeconds="30")
+    await sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(3)])
+    assert (await attributes_of(sqs, url, "ApproximateNumberOfMessagesDelayed")) == {
+        "ApproximateNumberOfMessagesDelayed": "3"
+    }

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from eventyard.queues.errors import InvalidMessageContents
+from eventyard.queues.messages import check_body, size_of
 from tests.queues.conftest import fails_with, make_queue
 
 
@@ -99,6 +103,19 @@ async def test_body_outside_xml_character_set_is_rejected(sqs):
     await fails_with("InvalidMessageContents", sqs.send_message(QueueUrl=url, MessageBody="bad \u0000 char"))
     await fails_with("InvalidMessageContents", sqs.send_message(QueueUrl=url, MessageBody="bad \ufffe char"))
     await sqs.send_message(QueueUrl=url, MessageBody="tab\tnewline\ncr\r and \U0001f680")
+
+
+@pytest.mark.parametrize("control", [chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]])
+def test_ascii_body_laid_out_on_lines_is_checked_character_by_character(control):
+    envelope = '{\n  "Type" : "Notification",\n\t"Message" : "x"\r\n}\x7f'  # what SNS lays out, and DEL
+    assert check_body(envelope) == envelope
+    with pytest.raises(InvalidMessageContents):
+        check_body(envelope.replace("Notification", f"Noti{control}fication"))
+
+
+def test_size_counts_utf8_bytes_of_ascii_and_other_bodies_alike():
+    assert size_of("hello\n", {}) == 6
+    assert size_of("Grüße 🚀", {}) == len("Grüße 🚀".encode())
 
 
 async def test_empty_body_is_a_missing_parameter(sqs):

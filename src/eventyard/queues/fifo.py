@@ -29,10 +29,15 @@ class Ordering:
     dedup_scope: str = ""
 
 
+_UNORDERED = Ordering()
+
+
 def ordering(queue: Queue, entry: dict[str, Any], body: str) -> Ordering:
     """Check MessageGroupId / MessageDeduplicationId / DelaySeconds against the queue type."""
     group_id = entry.get("MessageGroupId")
     dedup_id = entry.get("MessageDeduplicationId")
+    if group_id is None and dedup_id is None and not queue.fifo:  # the usual message: nothing to check
+        return _UNORDERED
     if group_id is not None and not _TOKEN.match(group_id):
         raise invalid_value(
             "MessageGroupId",

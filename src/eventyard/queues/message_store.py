@@ -146,6 +146,21 @@ class MessageStore:
             # Serialise FIFO sends per queue across nodes before the dedup lookup: two nodes must
             # not both miss the same deduplication id.
             connection.execute("SELECT id FROM sqs_queues WHERE id = ?" + connection.for_update, (queue.id,))
+        expires = now + retention
+        if not queue.fifo and all(m.attributes is None and m.system is None and m.group_id is None for m in messages):
+            # (no dedup id either: a standard queue refuses one)
+            # The common batch (standard queue, no attributes, no group) binds 8 values a message instead
+            # of 18: the storage thread holds the GIL while it builds and binds them, which the loop feels.
+            plain = [
+                (queue.id, m.message_id, m.body, m.md5_body, m.sender_id, now, now + m.delay, expires) for m in messages
+            ]
+            if len(plain) == 1:
+                connection.execute(_INSERT_PLAIN, plain[0])
+            elif plain:
+                connection.executemany(_INSERT_PLAIN, plain)
+            if plain and self.shared:
+                connection.notify(CHANNEL, str(queue.id))
+            return [(m.message_id, None) for m in messages]
         for m in messages:
             sequence = None
             if queue.fifo:
@@ -173,9 +188,7 @@ class MessageStore:
                 )
             )  # fmt: skip
             results.append((m.message_id, sequence))
-        # The common message (standard queue, no attributes, no group) binds 8 values instead of 18:
-        # the storage thread holds the GIL while binding, which the event loop feels too.
-        plain = [r[:4] + r[8:12] for r in rows if _is_plain(r)]
+        plain = [r[:4] + r[8:12] for r in rows if _is_plain(r)]  # a batch that mixes plain and other messages
         full = [r for r in rows if not _is_plain(r)] if len(plain) < len(rows) else []
         for statement, values in ((_INSERT_PLAIN, plain), (_INSERT, full)):
             if len(values) == 1:

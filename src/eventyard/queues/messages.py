@@ -19,6 +19,8 @@ from eventyard.queues.errors import InvalidMessageContents, InvalidParameterValu
 
 #: XML 1.0's character set: what a message body may contain.
 _INVALID_BODY_CHARACTER = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: The ASCII characters a body may contain: an ASCII body with none left once these are deleted is valid.
+_VALID_ASCII = b"\t\n\r" + bytes(range(0x20, 0x80))
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_\-.]{1,256}$")
 MAX_MESSAGE_ATTRIBUTES = 10
 
@@ -63,8 +65,8 @@ def check_body(body: Any) -> str:
     if body is None or body == "":
         raise MissingParameter("The request must contain the parameter MessageBody.")
     text = str(body)
-    if text.isascii() and text.isprintable():  # the usual body: nothing outside the allowed set
-        return text
+    if text.isascii() and (text.isprintable() or not text.encode("ascii").translate(None, _VALID_ASCII)):
+        return text  # the usual body (JSON, laid out on lines or not): nothing outside the allowed set
     if _INVALID_BODY_CHARACTER.search(text):
         raise InvalidMessageContents(
             "Invalid characters found. Valid characters are #x9 | #xA | #xD | #x20 to #xD7FF | "
@@ -143,7 +145,7 @@ def _check_number(name: str, text: str) -> None:
 
 def size_of(body: str, attributes: Attributes) -> int:
     """Bytes counted against MaximumMessageSize: the body plus each attribute's name, type and value."""
-    size = len(body.encode("utf-8"))
+    size = len(body) if body.isascii() else len(body.encode("utf-8"))
     for name, attribute in attributes.items():
         size += len(name.encode("utf-8")) + len(attribute["DataType"].encode("utf-8"))
         if "BinaryValue" in attribute:

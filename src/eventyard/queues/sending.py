@@ -25,6 +25,8 @@ from eventyard.staging import StagedCall
 from eventyard.storage.base import ForeignKeyViolation
 
 MAX_BATCH_BYTES = 1_048_576
+#: The members of the usual message, a body and nothing else: nothing to check but the body and its size.
+_PLAIN = frozenset(("QueueUrl", "Id", "MessageBody"))
 
 
 def _system_attributes(given: dict[str, Any] | None) -> Attributes:
@@ -46,15 +48,25 @@ class Sending(QueueCore):
         self, context: RequestContext, queue: Queue, entry: dict[str, Any], *, in_batch: bool = False
     ) -> tuple[NewMessage, dict[str, Any]]:
         """Check one message against its queue; returns what to store and the MD5s to answer with."""
+        if entry.keys() <= _PLAIN and not queue.fifo:  # the usual message (a topic's fan-out stages ten a publish)
+            body = check_body(entry.get("MessageBody"))
+            check_size(size_of(body, {}), queue.number("MaximumMessageSize"), in_batch=in_batch)
+            md5_body = md5_of_body(body)
+            plain = NewMessage(
+                new_message_id(), body, md5_body, None, None, None, None, context.account, queue.number("DelaySeconds")
+            )
+            return plain, {"MD5OfMessageBody": md5_body}
         body = check_body(entry.get("MessageBody"))
-        attributes = check_attributes(entry.get("MessageAttributes"))
+        given = entry.get("MessageAttributes")
+        attributes = check_attributes(given) if given else {}
         system = _system_attributes(entry.get("MessageSystemAttributes"))
         check_size(size_of(body, attributes), queue.number("MaximumMessageSize"), in_batch=in_batch)
         delay = entry.get("DelaySeconds")
         if delay is not None and not 0 <= int(delay) <= 900:
             raise invalid_value("DelaySeconds", delay, "DelaySeconds must be >= 0 and <= 900.")
         order = fifo.ordering(queue, entry, body)
-        answer: dict[str, Any] = {"MD5OfMessageBody": md5_of_body(body)}
+        md5_body = md5_of_body(body)
+        answer: dict[str, Any] = {"MD5OfMessageBody": md5_body}
         md5_attributes = md5_system = None
         if attributes:
             md5_attributes = answer["MD5OfMessageAttributes"] = md5_of_attributes(attributes)
@@ -63,7 +75,7 @@ class Sending(QueueCore):
         message = NewMessage(
             message_id=new_message_id(),
             body=body,
-            md5_body=answer["MD5OfMessageBody"],
+            md5_body=md5_body,
             attributes=dumps(to_storable(attributes)) if attributes else None,
             md5_attributes=md5_attributes,
             system=dumps(system) if system else None,
@@ -126,7 +138,9 @@ class Sending(QueueCore):
         """SendMessageBatch's checks: the whole request's (raised), then each entry's (``failed``)."""
         entries = batches.check_entries(entries, "SendMessageBatchRequestEntry")
         total = sum(
-            size_of(str(e.get("MessageBody") or ""), check_attributes_or_empty(e.get("MessageAttributes")))
+            size_of(str(e.get("MessageBody") or ""), check_attributes_or_empty(e["MessageAttributes"]))
+            if e.get("MessageAttributes")
+            else size_of(str(e.get("MessageBody") or ""), {})
             for e in entries
         )
         if total > MAX_BATCH_BYTES:

@@ -423,7 +423,9 @@ class Publishing(TopicCore):
                     request = {"QueueUrl": url, **chunk[0][1]}
                     call = await self.yard.api.stage("sqs", "SendMessage", request, context, trusted=True)
                 else:
-                    entries = [{"Id": str(i), **m} for i, (_, m, _) in enumerate(chunk)]
+                    entries = [m for _, m, _ in chunk]
+                    for i, m in enumerate(entries):
+                        m["Id"] = str(i)
                     request = {"QueueUrl": url, "Entries": entries}
                     call = await self.yard.api.stage("sqs", "SendMessageBatch", request, context, trusted=True)
             except EventyardError:  # no such queue here, or the message refused: the delivery job reports

@@ -1,10 +1,11 @@
 """Signing in a child process: notifications are signed off the event loop.
 
-An RSA signature holds the GIL for its whole computation (~100 µs with the default 1024-bit key,
-~350 µs with 2048 bits), once per published message, so on the loop it takes a share of every
-Publish. The server therefore hands the strings to sign to one child process over a pipe, in
-batches (all that one turn of the loop asked for), and reads the signatures back when the pipe is
-readable: the loop never blocks on it, and the other core signs.
+An RSA signature takes ~100 µs with the default 1024-bit key (~350 µs with 2048 bits), once per
+published message, so on the loop it takes a share of every Publish. (cryptography 50 releases the
+GIL while it signs, so threads would do too; they measured no faster than this child, 2026-12-02.)
+The server therefore hands the strings to sign to one child process over a pipe, in batches (all
+that one turn of the loop asked for), and reads the signatures back when the pipe is readable: the
+loop never blocks on it, and the other core signs.
 
 The child holds only the private key. It ends when the pipe closes, so a server killed with
 ``kill -9`` leaves no signer behind; should the child die, the caller signs on the loop again.

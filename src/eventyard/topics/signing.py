@@ -12,10 +12,10 @@ The key is made once per database, on first start, and kept there (``sns_signing
 signs with the same key, and a message signed before a restart still verifies after it. The server
 serves the certificate at ``/_eventyard/sns/SimpleNotificationService-<key id>.pem``.
 
-Key size: signing is on Publish's path, once per message, and cannot leave the event loop (the
-library holds the GIL while it signs). An RSA-2048 signature costs ~350 µs here, RSA-1024 ~100 µs,
-so new databases get 1024-bit keys unless ``EVENTYARD_SNS_SIGNING_KEY_BITS`` says otherwise (2048 for
-AWS's size; verifiers accept either, as the certificate names the key).
+Key size: signing is on Publish's path, once per message (in a child process on the server, see
+:mod:`.signers`, but a publish waits for it all the same). An RSA-2048 signature costs ~350 µs
+here, RSA-1024 ~100 µs, so new databases get 1024-bit keys unless ``EVENTYARD_SNS_SIGNING_KEY_BITS``
+says otherwise (2048 for AWS's size; verifiers accept either, as the certificate names the key).
 """
 
 from __future__ import annotations
