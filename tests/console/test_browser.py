@@ -36,6 +36,10 @@ def test_overview_maps_the_pipeline_with_live_counts(served: ServedYard, page: A
     # a message sent meanwhile shows in the queue's count without a reload
     served.client("sqs").send_message(QueueUrl=pipeline["queue_url"], MessageBody="hello")
     page.wait_for_selector(f'svg.map g[data-node="{pipeline["queue_arn"]}"] >> text=1 visible')
+    # and the traffic card counts the calls per second by operation
+    for _ in range(20):
+        served.client("sqs").get_queue_url(QueueName=pipeline["queue_url"].rsplit("/", 1)[-1])
+    page.wait_for_selector("#traffic >> text=sqs.GetQueueUrl")
 
 
 def test_running_execution_graph_changes_colour_as_it_advances(served: ServedYard, page: Any) -> None:

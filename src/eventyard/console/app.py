@@ -82,7 +82,7 @@ async def handle(gateway: Gateway, scope: Any, body: bytes) -> Reply:
         host = headers.get("host") or "127.0.0.1:4566"
         region = str(params.pop("region", "") or DEFAULT_REGION)
         context = RequestContext(account=account, region=region, endpoint=f"{scope.get('scheme', 'http')}://{host}")
-        call = Call(gateway.yard, context, params, lambda: gateway.stopping)
+        call = Call(gateway.yard, context, params, lambda: gateway.stopping, gateway.metrics.rates)
         if rest.startswith("live/"):
             streaming = STREAMS.get(rest[len("live/") :])
             if streaming is None:

@@ -29,6 +29,10 @@ def _never() -> bool:
     return False
 
 
+def _no_rates() -> dict[str, float]:
+    return {}
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     yard: Yard
@@ -36,6 +40,8 @@ class Call:
     params: dict[str, Any]
     #: True once the server is stopping: a live stream ends then (see :mod:`.live`).
     stopping: Callable[[], bool] = _never
+    #: Calls per second by operation on this node (the gateway's :meth:`~eventyard.gateway.metrics.Metrics.rates`).
+    rates: Callable[[], dict[str, float]] = _no_rates
 
     async def op(self, service: str, operation: str, request: dict[str, Any] | None = None) -> Any:
         """One operation of a served service, validated like a client's call."""

@@ -47,7 +47,7 @@ async def watch(call: Call) -> Reply:
     if read is None:
         raise BadRequest(f"no view {view!r}")
     params = {k: v for k, v in call.params.items() if k != "view"}
-    viewed = Call(call.yard, call.context, params, call.stopping)
+    viewed = Call(call.yard, call.context, params, call.stopping, call.rates)
 
     async def updates() -> AsyncIterator[bytes]:
         last = b""

@@ -1,4 +1,5 @@
-"""The overview: the yard's architecture as a map, with live counts.
+"""The overview: the yard's architecture as a map, with live counts, and the calls per second this
+node serves by operation.
 
 Nodes are the resources (buses, rules, topics, queues, streams, state machines, functions), each
 with its counts; edges say where events flow: bus -> rule, rule -> each target, topic -> each
@@ -125,4 +126,10 @@ async def overview(call: Call) -> dict[str, Any]:
         await _machines(call, where)
     if call.served("lambda"):
         await _functions(call, where)
-    return {"nodes": list(where.nodes.values()), "edges": where.edges, "services": sorted(call.yard.services)}
+    rates = sorted(call.rates().items(), key=lambda item: (-item[1], item[0]))[:12]
+    return {
+        "nodes": list(where.nodes.values()),
+        "edges": where.edges,
+        "services": sorted(call.yard.services),
+        "rates": [{"operation": operation, "perSecond": rate} for operation, rate in rates],
+    }

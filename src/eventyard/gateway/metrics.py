@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
+
+#: Labels that are Eventyard's own endpoints, not AWS calls: left out of :meth:`Metrics.rates`.
+OWN = frozenset({"admin", "console", "unrouted"})
 
 
 class Metrics:
@@ -11,10 +15,33 @@ class Metrics:
     def __init__(self) -> None:
         self.requests: defaultdict[tuple[str, int], int] = defaultdict(int)
         self.seconds: defaultdict[str, float] = defaultdict(float)
+        self._sampled: tuple[float, dict[str, int]] = (time.monotonic(), {})
+        self._rates: dict[str, float] = {}
 
     def observe(self, operation: str, status: int, seconds: float) -> None:
         self.requests[(operation, status)] += 1
         self.seconds[operation] += seconds
+
+    def rates(self, window: float = 1.0, now: float | None = None) -> dict[str, float]:
+        """Calls per second by operation (``sqs.SendMessage``) over the last ``window`` seconds or
+        more: a new sample at most once a window, the previous rates in between (the console's
+        live overview reads this twice a second)."""
+        now = time.monotonic() if now is None else now
+        then, before = self._sampled
+        if now - then < window:
+            return self._rates
+        totals: dict[str, int] = defaultdict(int)
+        for (operation, _), count in self.requests.items():
+            if operation not in OWN:
+                totals[operation] += count
+        elapsed = now - then
+        self._rates = {
+            operation: round((count - before.get(operation, 0)) / elapsed, 1)
+            for operation, count in totals.items()
+            if count > before.get(operation, 0)
+        }
+        self._sampled = (now, dict(totals))
+        return self._rates
 
     def render(self, extra: dict[str, float] | None = None) -> str:
         lines = [

@@ -1,6 +1,6 @@
 // Overview: the architecture as a map (buses -> rules -> targets; topics -> subscriptions), live counts.
 import { watch } from "../api.js";
-import { card, clear, h, svg } from "../dom.js";
+import { card, clear, h, svg, table } from "../dom.js";
 
 const NW = 200, NH = 58, GX = 84, GY = 16, TOP = 30;
 const PLURAL = { bus: "buses", rule: "rules", topic: "topics", queue: "queues", stream: "streams", machine: "machines", function: "functions", target: "targets" };
@@ -119,13 +119,24 @@ function stats(data) {
   return h("div", { class: "stats" }, items.map(([label, value]) => h("div", { class: "stat" }, h("b", {}, value), h("span", {}, label))));
 }
 
+function traffic(rates) {
+  if (!rates || !rates.length) return h("div", { class: "empty", id: "traffic" }, "No calls in the last second.");
+  return h("div", { id: "traffic" }, table([
+    { title: "Operation", value: (r) => h("b", {}, r.operation) },
+    { title: "Calls/s", num: true, value: (r) => r.perSecond.toFixed(1) },
+  ], rates));
+}
+
 export async function render(root) {
   const top = h("div", {});
+  const rates = h("div", {}, traffic([]));
   const map = h("div", { class: "map-wrap" }, h("div", { class: "empty" }, "Loading the map…"));
-  root.append(top, card("Architecture", h("p", { class: "muted small" }, "Where events flow: each bus's rules and their targets, each topic's subscriptions. Counts update live; click a resource to open it."), map));
+  root.append(top, card("Architecture", h("p", { class: "muted small" }, "Where events flow: each bus's rules and their targets, each topic's subscriptions. Counts update live; click a resource to open it."), map),
+    card("Traffic", h("p", { class: "muted small" }, "Calls per second this node serves, by operation, over the last second."), rates));
   return watch("overview", {}, (data) => {
     if (data.error) return clear(map, h("div", { class: "empty" }, data.message));
     clear(top, stats(data));
+    clear(rates, traffic(data.rates));
     clear(map, data.nodes.length ? drawMap(data) : h("div", { class: "empty" }, "Nothing is defined yet: create a bus rule, a queue or a state machine."));
   });
 }
