@@ -219,3 +219,14 @@ async def test_with_auth_the_endpoints_need_a_key_and_its_secret(console: Consol
     await console.yard.client("sqs", account="123456789012").create_queue(QueueName="theirs")
     status, answer = await guarded.get("queues")
     assert status == 200 and [q["name"] for q in answer["queues"]] == ["theirs"]
+
+
+async def test_overview_draws_an_event_source_mapping_from_its_queue_to_its_function(console: ConsoleClient) -> None:
+    console.yard.functions.register("reserve", lambda event, context: None)
+    sqs = console.yard.client("sqs")
+    url = (await sqs.create_queue(QueueName="stock"))["QueueUrl"]
+    queue_arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+    await console.yard.client("lambda").create_event_source_mapping(FunctionName="reserve", EventSourceArn=queue_arn)
+    _, answer = await console.get("overview")
+    function_arn = next(n["id"] for n in answer["nodes"] if n["kind"] == "function")
+    assert {"from": queue_arn, "to": function_arn, "label": "event source mapping"} in answer["edges"]

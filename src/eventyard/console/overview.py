@@ -103,6 +103,11 @@ async def _machines(call: Call, where: _Map) -> None:
 async def _functions(call: Call, where: _Map) -> None:
     for function in await pages(call, "lambda", "ListFunctions", {}, "Functions", token="NextMarker"):
         where.node(function["FunctionArn"], "function", function["FunctionName"], runtime=function.get("Runtime"))
+    mappings = await pages(call, "lambda", "ListEventSourceMappings", {}, "EventSourceMappings", token="NextMarker")
+    for mapping in mappings:  # a queue or stream polled for a function
+        source, function_arn = mapping.get("EventSourceArn"), mapping.get("FunctionArn")
+        if source and function_arn:
+            where.edge(where.endpoint(source), where.endpoint(function_arn), "event source mapping")
 
 
 @endpoint("GET", "overview")
