@@ -10,7 +10,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ["gateway", "queues", "events", "streams", "topics", "patterns", "workflows"]
+BENCHMARKS = ["gateway", "queues", "events", "streams", "topics", "patterns", "workflows", "interpreter"]
 
 
 def main(argv: list[str] | None = None) -> int:

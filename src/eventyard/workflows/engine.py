@@ -47,6 +47,8 @@ log = logging.getLogger("eventyard.workflows")
 OWNER = "states.execution"
 #: On wall time, a wait shorter than this is slept in the firing instead of suspending for it.
 SHORT_WAIT = 0.05
+#: Started executions whose first firing is remembered at most (see ``ExecutionEngine.started``).
+MAX_FRESH = 10_000
 
 
 class ExecutionStopped(Exception):
@@ -67,9 +69,26 @@ class ExecutionEngine(Job):
         self.service = service
         self.yard = service.yard
         self.kernel = service.yard.kernel
+        #: Executions started on this node and not fired yet: (row, definition, attempts) as written.
+        self.fresh: dict[str, tuple[store.ExecutionRow, str, list[store.Attempt]]] = {}
 
     async def fire(self, firing: Firing) -> None:
         await DurableRun(self, firing).run()
+
+    def started(self, row: store.ExecutionRow, definition: str) -> None:
+        """An execution this node just committed, about to be fired: its first firing needs no read.
+
+        The row is exactly what the start wrote; should anything have changed it since (a
+        StopExecution in between), the firing's commits find it so and drop the run."""
+        if len(self.fresh) >= MAX_FRESH:  # firings that never came (the yard stopping): forget them
+            self.fresh.clear()
+        self.fresh[row.execution_arn] = (row, definition, [])
+
+    async def load(self, execution_arn: str) -> tuple[store.ExecutionRow, str, list[store.Attempt]] | None:
+        fresh = self.fresh.pop(execution_arn, None)
+        if fresh is not None:
+            return fresh
+        return await self.yard.db.read(partial(_load, execution_arn=execution_arn))
 
     def wake(self, connection: Any, execution_arn: str) -> None:
         """Inside a job that changed what an execution waits for: fire it now."""
@@ -151,7 +170,7 @@ class DurableRun:
     # --- the run ------------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        loaded = await self.yard.db.read(partial(_load, execution_arn=self.arn))
+        loaded = await self.engine.load(self.arn)
         if loaded is None:
             return
         row, definition, attempts = loaded

@@ -13,6 +13,10 @@ Tables (one SQL text for SQLite and PostgreSQL)::
                       names the task attempt of a parent execution waiting for this one (``.sync``).
       sfn_executions_machine (state_machine_arn, started_at): ListExecutions of a state machine,
                           newest first.
+      sfn_executions_running (state_machine_arn) WHERE status = 'RUNNING': whether a machine has
+                          running executions (asked when each execution ends: without it, the
+                          question scans every execution the machine ever had), and the restart's
+                          reconciliation.
     sfn_history       the events of each execution, appended (never rewritten) by id.
     sfn_attempts      one row per Task attempt whose outcome must outlive the coroutine that made
                       it: callbacks (``.waitForTaskToken``: the token is the attempt id), activity
@@ -96,7 +100,12 @@ CREATE TABLE sfn_map_runs (
 CREATE INDEX sfn_map_runs_execution ON sfn_map_runs (execution_arn, started_at)
 """
 
-MIGRATIONS = [Migration("states.executions", 1, "executions, histories, task attempts", _SCHEMA, _SCHEMA)]
+_RUNNING_INDEX = "CREATE INDEX sfn_executions_running ON sfn_executions (state_machine_arn) WHERE status = 'RUNNING'"
+
+MIGRATIONS = [
+    Migration("states.executions", 1, "executions, histories, task attempts", _SCHEMA, _SCHEMA),
+    Migration("states.executions", 2, "running executions by machine", _RUNNING_INDEX, _RUNNING_INDEX),
+]
 
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _COLUMNS = (

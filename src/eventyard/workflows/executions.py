@@ -182,6 +182,8 @@ class ExecutionOperations(Service):
             return answer
 
         def committed() -> None:
+            if timers:  # its first firing starts from what was just written, without reading it back
+                self.engine.started(row, machine.definition)
             kernel.fire_now(timers)
             if status_event is not None:
                 status_event.committed()
@@ -241,9 +243,18 @@ class ExecutionOperations(Service):
             described["Cause"] = cause
         return described
 
+    def _status_events_wanted(self, account: str, region: str) -> bool:
+        """Whether the default bus may keep a status change event: not when the bus is not served, nor
+        when (by its caches) no rule and no archive of the default bus can take events of aws.states."""
+        bus = self.yard.api.services.get("events")
+        if bus is None:
+            return False
+        may_route = getattr(bus, "may_route", None)
+        return may_route is None or bool(may_route(account, region, "default", "aws.states"))
+
     async def _status_event(self, context: RequestContext, row: store.ExecutionRow, status: str) -> StagedCall | None:
         """AWS's "Step Functions Execution Status Change" event on the default bus, staged."""
-        if not self.yard.api.served("events"):
+        if not self._status_events_wanted(row.account, row.region):
             return None
         detail = {
             "executionArn": row.execution_arn,
@@ -270,6 +281,8 @@ class ExecutionOperations(Service):
 
     async def status_event_for(self, row: store.ExecutionRow, status: str, **changes: Any) -> StagedCall | None:
         """The status change event of ``row`` as it will be once ``changes`` are written."""
+        if not self._status_events_wanted(row.account, row.region):
+            return None
         ended = dataclasses.replace(row, **changes)
         context = RequestContext(account=row.account, region=row.region, endpoint=self.yard.endpoint)
         return await self._status_event(context, ended, status)
