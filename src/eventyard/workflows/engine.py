@@ -246,7 +246,7 @@ class DurableRun:
             redrive_count=row.redrive_count,
         )
         tasks: Any = ServiceTasks(self)
-        case = orjson.loads(row.details).get("testCase")
+        case = orjson.loads(row.details).get("testCase") if "testCase" in row.details else None
         mocks = getattr(self.engine.service, "mocks", None)
         if case is not None and mocks is not None:
             from eventyard.workflows.mocks import MockedTasks

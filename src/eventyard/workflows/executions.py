@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import re
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from eventyard import arn as arns
 from eventyard.errors import ClientError
+from eventyard.ids import new_uuid
 from eventyard.kernel import Timer
 from eventyard.service import RequestContext, Service
 from eventyard.staging import CannotStage, StagedCall
@@ -128,7 +128,7 @@ class ExecutionOperations(Service):
     ) -> StagedCall:
         if machine.status == "DELETING":
             raise StateMachineDeleting(f"State machine is being deleted: '{machine.state_machine_arn}'")
-        name = request.get("name") or str(uuid.uuid4())
+        name = request.get("name") or new_uuid()
         if not _NAME.match(name):
             raise InvalidName(f"Invalid Name: '{name}'")
         text = request.get("input", "{}")
