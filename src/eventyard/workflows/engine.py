@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from functools import lru_cache, partial
@@ -205,6 +206,7 @@ class DurableRun:
             return
         now = self.clock.now()
         output = payload(result.output) if result.status == "SUCCEEDED" else None
+        result = described(result)
         status_event = await self.engine.service.status_event_for(
             row, result.status, stopped_at=now, output=output, error=result.error, cause=result.cause
         )
@@ -336,6 +338,15 @@ class DurableRun:
         if found is not None:
             self.attempts[token] = found
         return found
+
+
+def described(result: ExecutionResult) -> ExecutionResult:
+    """The outcome as DescribeExecution reports it: an execution that ran out of its TimeoutSeconds is
+    TIMED_OUT with no error and no cause (AWS-recorded: test_timeouts, test_global_timeout); its
+    history's ExecutionTimedOut event names States.Timeout."""
+    if result.status != "TIMED_OUT":
+        return result
+    return dataclasses.replace(result, error=None, cause=None)
 
 
 def _redrive_point(execution: Execution) -> str:
