@@ -237,16 +237,7 @@ class DurableRun:
     def _execution(self, row: store.ExecutionRow, machine: StateMachine) -> Execution:
         from eventyard.workflows.integrations import ServiceTasks
 
-        info = ExecutionInfo(
-            execution_arn=row.execution_arn,
-            name=row.name,
-            state_machine_arn=row.version_arn or row.state_machine_arn,
-            state_machine_name=row.state_machine_arn.rsplit(":", 1)[-1],
-            role_arn=row.role_arn,
-            start_time=row.started_at,
-            input=orjson.loads(row.input),
-            redrive_count=row.redrive_count,
-        )
+        info = execution_info(row)
         tasks: Any = ServiceTasks(self)
         case = orjson.loads(row.details).get("testCase") if "testCase" in row.details else None
         mocks = getattr(self.engine.service, "mocks", None)
@@ -338,6 +329,85 @@ class DurableRun:
         if found is not None:
             self.attempts[token] = found
         return found
+
+
+def execution_info(row: store.ExecutionRow) -> ExecutionInfo:
+    return ExecutionInfo(
+        execution_arn=row.execution_arn,
+        name=row.name,
+        state_machine_arn=row.version_arn or row.state_machine_arn,
+        state_machine_name=row.state_machine_arn.rsplit(":", 1)[-1],
+        role_arn=row.role_arn,
+        start_time=row.started_at,
+        input=orjson.loads(row.input),
+        redrive_count=row.redrive_count,
+    )
+
+
+# --- inline runs: a machine that only computes ends in the transaction that starts it ----------------
+
+#: States that neither wait nor call anything: an execution of them runs to its end at once.
+COMPUTING = frozenset({"Pass", "Choice", "Succeed", "Fail"})
+#: An inline run that grows past this many events (a Choice looping) is dropped and runs as usual.
+INLINE_EVENTS = 500
+
+
+class _TooLongInline(Exception):
+    """The inline run went past INLINE_EVENTS: start the execution the usual way instead."""
+
+
+class _NoTasks:
+    """The task invoker of an inline run, which has no Task state (see ``COMPUTING``)."""
+
+    async def invoke(self, request: Any) -> Any:
+        raise RuntimeError("an inline run has no Task state")
+
+
+@dataclasses.dataclass(slots=True)
+class InlineEnd:
+    """How an inline run ended: what the start writes instead of arming the execution's timer."""
+
+    result: ExecutionResult
+    events: list[dict[str, Any]]
+    stopped_at: float
+    output: str | None
+    redrive: str | None
+
+
+@lru_cache(maxsize=512)
+def computes_only(digest: str, definition: str) -> bool:
+    """Whether every state of the machine is one of ``COMPUTING`` (no Task, Wait, Parallel or Map)."""
+    return all(state.type in COMPUTING for state in parsed(digest, definition).states.values())
+
+
+async def run_inline(row: store.ExecutionRow, definition: str, clock: Any) -> InlineEnd | None:
+    """Run a new execution of a computing-only machine to its end in memory, before its start commits.
+
+    StartExecution then writes the execution ended, with its whole history, in its own transaction:
+    one transaction instead of three (start, load, finish), and the answer still comes only once it
+    is durable. None when the run grew past ``INLINE_EVENTS`` (it starts the usual way then)."""
+    machine = parsed(row.definition_hash, definition)
+
+    def bounded(event: dict[str, Any]) -> None:
+        if event["id"] > INLINE_EVENTS:
+            raise _TooLongInline
+
+    execution = Execution(
+        machine=machine,
+        info=execution_info(row),
+        clock=clock,
+        tasks=_NoTasks(),
+        history=History(clock.now, bounded, start=row.history_length),
+    )
+    execution.run_thread = lambda thread, name, value, frame: run_thread(execution, thread, name, value, frame)
+    execution.root = Thread(machine, Scope(), last_event=0)
+    try:
+        result = await finish_execution(execution, machine.start_at, orjson.loads(row.input), None)
+    except _TooLongInline:
+        return None
+    output = payload(result.output) if result.status == "SUCCEEDED" else None
+    redrive = None if result.status == "SUCCEEDED" else _redrive_point(execution)
+    return InlineEnd(described(result), execution.history.events, clock.now(), output, redrive)
 
 
 def described(result: ExecutionResult) -> ExecutionResult:

@@ -181,8 +181,11 @@ def definition_hash(definition: str) -> str:
 # --- executions -----------------------------------------------------------------------------------
 
 
-def insert_execution(c: Any, row: ExecutionRow, definition: str, first_event: dict[str, Any]) -> bool:
-    """A new execution and its ExecutionStarted event; False when an execution of that ARN exists."""
+def insert_execution(
+    c: Any, row: ExecutionRow, definition: str, first_event: dict[str, Any], later: Sequence[dict[str, Any]] = ()
+) -> bool:
+    """A new execution, its ExecutionStarted event (and the ``later`` ones of an execution that ran to
+    its end before its start committed); False when an execution of that ARN exists."""
     c.execute(
         "INSERT INTO sfn_definitions (hash, definition) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",
         (row.definition_hash, definition),
@@ -199,7 +202,7 @@ def insert_execution(c: Any, row: ExecutionRow, definition: str, first_event: di
     )  # fmt: skip
     if not cursor.rowcount:
         return False
-    add_events(c, row.execution_arn, [first_event])
+    add_events(c, row.execution_arn, [first_event, *later])
     return True
 
 

@@ -32,7 +32,7 @@ from eventyard.workflows.api_errors import (
     StateMachineTypeNotSupported,
 )
 from eventyard.workflows.catalogue import Catalogue, ResolvedMachine
-from eventyard.workflows.engine import OWNER, ExecutionEngine
+from eventyard.workflows.engine import OWNER, ExecutionEngine, InlineEnd, computes_only, run_inline
 from eventyard.workflows.history import payload
 from eventyard.workflows.mocks import ENVIRONMENT
 
@@ -166,19 +166,36 @@ class ExecutionOperations(Service):
             },
         }
         status_event = await self._status_event(context, row, "RUNNING")
+        ended: InlineEnd | None = None
+        end_event: StagedCall | None = None
+        if parent_token is None and test_case is None and computes_only(row.definition_hash, machine.definition):
+            ended = await run_inline(row, machine.definition, self.yard.clock)
+            if ended is not None:
+                result = ended.result
+                end_event = await self.status_event_for(
+                    row, result.status, stopped_at=ended.stopped_at, output=ended.output, error=result.error,
+                    cause=result.cause,
+                )  # fmt: skip
         timers: list[Timer] = []
         answer = {"executionArn": arn, "startDate": now}
         kernel = self.yard.kernel
 
         def write(c: Any) -> dict[str, Any]:
-            if not store.insert_execution(c, row, machine.definition, started):
+            first = row if ended is None else _ended_row(row, ended)
+            if not store.insert_execution(c, first, machine.definition, started, ended.events if ended else ()):
                 existing = store.execution(c, arn)
                 if existing is not None and existing.status == "RUNNING" and existing.input == text:
                     return {"executionArn": arn, "startDate": existing.started_at}  # the same call again
                 raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
-            timers.extend(kernel.add_claimed(c, OWNER, [(arn, "")], now))
             if status_event is not None:
                 status_event.write(c)
+            if ended is None:
+                timers.extend(kernel.add_claimed(c, OWNER, [(arn, "")], now))
+                return answer
+            result = ended.result
+            self.execution_ended(c, first, result.status, ended.output, result.error, result.cause, ended.stopped_at)
+            if end_event is not None:
+                end_event.write(c)
             return answer
 
         def committed() -> None:
@@ -187,6 +204,8 @@ class ExecutionOperations(Service):
             kernel.fire_now(timers)
             if status_event is not None:
                 status_event.committed()
+            if end_event is not None:
+                end_event.committed()
 
         return StagedCall(write, committed)
 
@@ -515,6 +534,21 @@ class ExecutionOperations(Service):
         if status_event is not None:
             status_event.committed()
         return {"redriveDate": now}
+
+
+def _ended_row(row: store.ExecutionRow, ended: InlineEnd) -> store.ExecutionRow:
+    """The row of an execution whose inline run ended (see ``engine.run_inline``)."""
+    result = ended.result
+    return dataclasses.replace(
+        row,
+        status=result.status,
+        output=ended.output,
+        error=result.error,
+        cause=result.cause,
+        stopped_at=ended.stopped_at,
+        snapshot=ended.redrive,
+        history_length=row.history_length + len(ended.events),
+    )
 
 
 def _redrive_snapshot(snapshot: str | None) -> str | None:

@@ -174,3 +174,68 @@ async def test_deleting_a_machine_waits_for_its_last_execution_among_many_ended_
     await yard.advance(50)
     assert (await describe(yard, long))["status"] == "SUCCEEDED"
     assert not (await sfn.list_state_machines())["stateMachines"]
+
+
+async def test_a_computing_machine_ends_in_its_start_with_the_history_of_a_run(
+    yard: eventyard.Yard, catalogue: Catalogue
+) -> None:
+    """Given a machine of Pass, Choice and Fail states only, when it starts, then the execution has
+    ended by the time StartExecution answers (one transaction), with the history, the status change
+    events and the redrive point of any other run."""
+    status = await _queue(yard, "ends")
+    await _rule_to_queue(yard, "ends", {"source": ["aws.states"]}, status)
+    definition = {
+        "StartAt": "Check",
+        "States": {
+            "Check": {"Type": "Choice", "Choices": [{"Variable": "$.ok", "BooleanEquals": True, "Next": "Fine"}],
+                      "Default": "Broken"},
+            "Fine": {"Type": "Pass", "Result": {"done": 1}, "End": True},
+            "Broken": {"Type": "Fail", "Error": "Bad", "Cause": "not ok"},
+        },
+    }  # fmt: skip
+    arn = await catalogue.add("computing", definition)
+    sfn = yard.client("stepfunctions")
+    fine = (await sfn.start_execution(stateMachineArn=arn, input='{"ok": true}'))["executionArn"]
+    broken = (await sfn.start_execution(stateMachineArn=arn, input='{"ok": false}'))["executionArn"]
+    assert (await describe(yard, fine))["status"] == "SUCCEEDED"  # nothing ran in between
+    failed = await describe(yard, broken)
+    assert (failed["status"], failed["error"], failed["cause"], failed["redriveStatus"]) == (
+        "FAILED", "Bad", "not ok", "REDRIVABLE",
+    )  # fmt: skip
+    assert [e["type"] for e in await history(yard, fine)] == [
+        "ExecutionStarted", "ChoiceStateEntered", "ChoiceStateExited", "PassStateEntered", "PassStateExited",
+        "ExecutionSucceeded",
+    ]  # fmt: skip
+    events = await history(yard, broken)
+    assert [e["id"] for e in events] == [1, 2, 3, 4, 5] and events[-1]["type"] == "ExecutionFailed"
+    assert [e["previousEventId"] for e in events] == [0, 0, 2, 3, 4]  # the first state follows event 0
+    bodies = [json.loads(m["Body"])["detail"] for m in await _messages(yard, status)]
+    assert sorted((b["executionArn"] == fine, b["status"]) for b in bodies) == [
+        (False, "FAILED"), (False, "RUNNING"), (True, "RUNNING"), (True, "SUCCEEDED"),
+    ]  # fmt: skip
+    running = await sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")
+    assert not running["executions"]
+
+
+async def test_a_computing_loop_too_long_to_end_in_its_start_runs_as_usual(
+    yard: eventyard.Yard, catalogue: Catalogue
+) -> None:
+    definition = {
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Result": 0, "ResultPath": "$.i", "Next": "Step"},
+            "Step": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)"}, "Next": "Loop"},
+            "Loop": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThan": 300, "Next": "Step"}],
+                     "Default": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }  # fmt: skip
+    arn = await catalogue.add("looping", definition)
+    execution = await run(yard, arn)
+    described = await describe(yard, execution)
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"i": 300})
+    sfn = yard.client("stepfunctions")
+    page = await sfn.get_execution_history(executionArn=execution, maxResults=1000, reverseOrder=True)
+    events = page["events"]
+    assert events[0]["id"] == 1 + 2 + 4 * 300 + 2 + 1 and events[0]["type"] == "ExecutionSucceeded"
+    assert [e["id"] for e in events] == list(range(events[0]["id"], events[0]["id"] - 1000, -1))
