@@ -9,15 +9,20 @@ Two figures per server, measured in one run, each server started fresh:
   any more (ListExecutions with statusFilter RUNNING, polled), and the figure is the executions that
   ended SUCCEEDED over that time. A server that accepts fast but runs late gains nothing.
 
-From the second figure comes the durable engine's transitions per second (five states each). A
-third row runs a 50-Pass chain the same way, where the per-transition cost, not the per-start one,
-dominates. Eventyard runs as ``eventyard serve`` on a SQLite file (synchronous FULL).
+From the second figure comes the durable engine's transitions per second (five states each).
+Eventyard runs a machine of only Pass/Choice/Succeed/Fail states to its end inside StartExecution's
+transaction; a row with a Wait of 0 seconds first measures the path every other machine takes
+(start, then a kernel firing that runs and finishes it). A last row runs a 50-Pass chain, where
+the per-transition cost, not the per-start one, dominates. Eventyard runs as ``eventyard serve`` on
+a SQLite file (synchronous FULL).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -36,10 +41,14 @@ def _client(endpoint: str) -> Any:
     )  # fmt: skip
 
 
-def pass_chain(length: int) -> dict[str, Any]:
+def pass_chain(length: int, *, wait_first: bool = False) -> dict[str, Any]:
+    """``length`` Pass states; ``wait_first``: the first is a Wait of 0 seconds instead, which keeps
+    Eventyard from running the execution inside StartExecution (only Pass/Choice/Succeed/Fail do)."""
     states: dict[str, Any] = {}
     for index in range(length):
         state: dict[str, Any] = {"Type": "Pass", "Result": {"step": index}, "ResultPath": "$.last"}
+        if index == 0 and wait_first:
+            state = {"Type": "Wait", "Seconds": 0}
         if index + 1 < length:
             state["Next"] = f"S{index + 1}"
         else:
@@ -48,8 +57,9 @@ def pass_chain(length: int) -> dict[str, Any]:
     return {"StartAt": "S0", "States": states}
 
 
-def _machine(sfn: Any, name: str, length: int) -> str:
-    created = sfn.create_state_machine(name=name, definition=json.dumps(pass_chain(length)), roleArn=ROLE)
+def _machine(sfn: Any, name: str, length: int, *, wait_first: bool = False) -> str:
+    definition = json.dumps(pass_chain(length, wait_first=wait_first))
+    created = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)
     return str(created["stateMachineArn"])
 
 
@@ -69,11 +79,14 @@ def _succeeded(sfn: Any, machine_arn: str) -> int:
         kwargs["nextToken"] = page["nextToken"]
 
 
-def _completed(server: Running, name: str, length: int, seconds: float) -> tuple[float, int]:
+def _completed(
+    server: Running, name: str, length: int, seconds: float, *, wait_first: bool = False
+) -> tuple[float, int]:
     """Executions of a ``length``-Pass machine started by wrk for ``seconds``, SUCCEEDED per second."""
     sfn = _client(server.endpoint)
-    machine = _machine(sfn, name, length)
+    machine = _machine(sfn, name, length, wait_first=wait_first)
     started = time.perf_counter()
+    cpu = _cpu_seconds(server)
     result = run_load(server.endpoint, _start_request(machine), seconds=seconds)
     deadline = time.perf_counter() + 300
     while time.perf_counter() < deadline:
@@ -81,11 +94,19 @@ def _completed(server: Running, name: str, length: int, seconds: float) -> tuple
             break
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
+    cpu = _cpu_seconds(server) - cpu
     succeeded = _succeeded(sfn, machine)
     accepted = result.requests - result.errors
     if succeeded < accepted:
         server.notes.append(f"{name}: {accepted - succeeded} of {accepted} started executions did not succeed")
-    return succeeded / elapsed, succeeded
+    return succeeded / elapsed, cpu / max(succeeded, 1)
+
+
+def _cpu_seconds(server: Running) -> float:
+    """CPU time (user + system) the server's process used so far: on a machine other work loads, the
+    cost per execution is the figure that load does not move much."""
+    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _measure(server: Running, seconds: float) -> dict[str, float]:
@@ -94,14 +115,22 @@ def _measure(server: Running, seconds: float) -> dict[str, float]:
     starts = run_load(server.endpoint, _start_request(one), seconds=seconds)
     if starts.errors:
         server.notes.append(f"StartExecution: {starts.errors} of {starts.requests} calls failed")
-    five, _ = _completed(server, "bench-five-pass", 5, seconds)
+    five, five_cpu = _completed(server, "bench-five-pass", 5, seconds)
+    waiting, waiting_cpu = _completed(server, "bench-wait-four-pass", 5, seconds, wait_first=True)
     fifty, _ = _completed(server, "bench-fifty-pass", 50, seconds / 2)
     return {
         "StartExecution, one-Pass machine: requests/s": (starts.requests - starts.errors) / starts.seconds,
         "five-Pass executions started and SUCCEEDED: executions/s": five,
         "the same, state transitions/s": five * 5,
+        "Wait 0 s + four Pass (run by the kernel, not in the start): executions/s": waiting,
         "50-Pass executions started and SUCCEEDED: state transitions/s": fifty * 50,
+        f"{CPU} five-Pass execution (start to SUCCEEDED)": five_cpu * 1e6,
+        f"{CPU} Wait 0 s + four Pass execution": waiting_cpu * 1e6,
     }
+
+
+#: Figures where less is better (best of rounds: the least; ratio: theirs / ours).
+CPU = "server CPU µs per"
 
 
 def run(quick: bool = False) -> str:
@@ -119,7 +148,8 @@ def run(quick: bool = False) -> str:
             try:
                 figures = rows.setdefault(name, {})
                 for figure, value in _measure(server, seconds).items():
-                    figures[figure] = max(figures.get(figure, 0.0), value)
+                    best = min if figure.startswith(CPU) else max
+                    figures[figure] = best(figures.get(figure, value), value)
             finally:
                 server.stop()
             notes += [f"{name}: {note}" for note in server.notes]
@@ -131,10 +161,14 @@ def run(quick: bool = False) -> str:
     ]  # fmt: skip
     for figure, ours in rows["eventyard"].items():
         cells = [f"{rows[p][figure]:,.0f}" for p in peers]
-        ratios = [f"{ours / rows[p][figure]:.2f}x" if rows[p][figure] else "n/a" for p in peers]
+        if figure.startswith(CPU):
+            ratios = [f"{rows[p][figure] / ours:.2f}x" if ours else "n/a" for p in peers]
+        else:
+            ratios = [f"{ours / rows[p][figure]:.2f}x" if rows[p][figure] else "n/a" for p in peers]
         lines.append(f"| {figure} | {ours:,.0f} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
     text = "\n".join(lines) + (
         "\n\n(32 wrk connections; completed = executions SUCCEEDED / time from the first start until none"
-        " is RUNNING; best of two interleaved rounds)"
+        " is RUNNING; best of two interleaved rounds; the CPU rows: the server process's user + system time"
+        " over the run divided by the executions, less is better, ratio = theirs / ours)"
     )
     return text + "".join(f"\n- {note}" for note in notes)
