@@ -239,3 +239,26 @@ async def test_a_computing_loop_too_long_to_end_in_its_start_runs_as_usual(
     events = page["events"]
     assert events[0]["id"] == 1 + 2 + 4 * 300 + 2 + 1 and events[0]["type"] == "ExecutionSucceeded"
     assert [e["id"] for e in events] == list(range(events[0]["id"], events[0]["id"] - 1000, -1))
+
+
+async def test_a_computing_execution_that_failed_in_its_start_redrives_from_the_failed_state(
+    yard: eventyard.Yard, catalogue: Catalogue
+) -> None:
+    definition = {
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": {"Type": "Pass", "Next": "Broken"},
+            "Broken": {"Type": "Fail", "Error": "Bad", "Cause": "always"},
+        },
+    }
+    arn = await catalogue.add("redriven", definition)
+    execution = await run(yard, arn)
+    await yard.client("stepfunctions").redrive_execution(executionArn=execution)
+    await yard.run_until_idle()
+    described = await describe(yard, execution)
+    assert (described["status"], described["redriveCount"], described["error"]) == ("FAILED", 1, "Bad")
+    types = [e["type"] for e in await history(yard, execution)]
+    assert types == [
+        "ExecutionStarted", "PassStateEntered", "PassStateExited", "FailStateEntered", "ExecutionFailed",
+        "ExecutionRedriven", "FailStateEntered", "ExecutionFailed",
+    ]  # fmt: skip
