@@ -13,6 +13,9 @@ from where the execution was committed (its ``snapshot``) until it ends or every
   transaction of an effect inside the yard (a message sent, an execution started), so that effect
   happens exactly once (``integrations``).
 
+An execution of a machine that only computes (Pass, Choice, Succeed, Fail: ``run_inline``) has no
+firing at all: it runs to its end before its start commits, and StartExecution writes it ended.
+
 No execution lives in a coroutine across a suspension: the coroutines of a firing end with it, and
 the next firing (on this node or another, after a crash) rebuilds the execution from the row.
 Events are appended, never rewritten: a crash between two commits loses only events that were
