@@ -10,32 +10,49 @@ SHARED ?= ../shared
 # setup.py compiles these with mypyc: an edit to one rebuilds them (a stale build would shadow it)
 NATIVE := setup.py $(wildcard src/eventyard/bus/patterns/*.py)
 
-$(BIN)/eventyard: pyproject.toml $(NATIVE)
+# `make run` installs what serving needs; everything else also installs the test and developer extras.
+SERVING := $(VENV)/.serving
+TESTING := $(VENV)/.testing
+
+$(SERVING): pyproject.toml $(NATIVE)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	@touch $(SERVING)
+
+$(TESTING): pyproject.toml $(NATIVE)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
-	@touch $(BIN)/eventyard
+	@touch $(SERVING) $(TESTING)
 
-run: $(BIN)/eventyard
+# The second client of the wire tests (the AWS SDK for JavaScript), when this machine has npm.
+JS := tests/js/node_modules/.installed
+
+$(JS): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/js --no-audit --no-fund --silent && touch $(JS); \
+	 else echo "npm not found: the JavaScript SDK wire tests will skip"; fi
+
+run: $(SERVING)
 	$(BIN)/eventyard serve --host 127.0.0.1 --port $(PORT) --data ./.eventyard/yard.db
 
-check: $(BIN)/eventyard
+check: $(TESTING)
 	$(BIN)/ruff check src tests bench setup.py
 	$(BIN)/ruff format --check src tests bench setup.py
 	$(BIN)/mypy
 
-fmt: $(BIN)/eventyard
+fmt: $(TESTING)
 	$(BIN)/ruff format src tests bench setup.py
 	$(BIN)/ruff check --fix src tests bench setup.py
 
-test: check
+test: check $(JS)
 	$(BIN)/pytest -q
 
 # Runs the shared conformance cases of the services that exist against a fresh server.
-conformance: $(BIN)/eventyard
+conformance: $(TESTING)
 	$(BIN)/python -m tests.harness.conformance $(SHARED)/conformance/cases
 
-bench: $(BIN)/eventyard
+bench: $(TESTING)
 	$(BIN)/python -m bench
 
 clean:

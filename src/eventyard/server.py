@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import signal
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import uvicorn
 
 from eventyard.clock import VirtualClock
 from eventyard.gateway.app import Gateway
+from eventyard.gateway.h2c import Http1Or2
 from eventyard.gateway.sigv4 import Authenticator, Key
 from eventyard.yard import Yard
 
@@ -82,8 +84,23 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything says "serving": a taken port fails here, clearly."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise SystemExit(f"eventyard: cannot listen on {host}:{port}: {error.strerror or error}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def serve(options: ServerOptions) -> None:
     logging.basicConfig(level=options.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sock = listen(options.host, options.port)
     gateway = build(options)
     where = "memory (NOT durable: everything is lost when the server stops)" if options.memory else options.data
     services = ",".join(sorted(gateway.yard.services))
@@ -93,10 +110,10 @@ def serve(options: ServerOptions) -> None:
         host=options.host,
         port=options.port,
         loop="uvloop",
-        http="httptools",
+        http=Http1Or2,  # httptools, and HTTP/2 for the clients that open with its preface
         lifespan="on",
         log_level=options.log_level,
-        access_log=False,
+        access_log=False,  # the gateway logs each call at INFO, with its operation (see gateway/app.py)
         server_header=False,
         date_header=False,
         timeout_keep_alive=60,
@@ -104,7 +121,10 @@ def serve(options: ServerOptions) -> None:
         proxy_headers=False,  # no X-Forwarded-* rewriting: one middleware less on every request
     )
     tune_garbage_collector()
-    _Server(config).run()
+    server = _Server(config)
+    server.run(sockets=[sock])
+    if not server.started:
+        raise SystemExit("eventyard: the server did not start (see the log above)")
 
 
 #: The cyclic collector's first threshold while serving (Python's default: 700 allocations).

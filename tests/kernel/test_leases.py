@@ -49,3 +49,28 @@ async def test_a_lease_and_other_writes_commit_together(yard: eventyard.Yard) ->
     assert not await yard.db.write(checkpoint), "not holding the lease: nothing is written"
     assert await leases.claim("streams.shard", "s", 10, holder="a")
     assert await yard.db.write(checkpoint)
+
+
+async def test_a_live_lease_is_stolen_only_from_its_holder(yard: eventyard.Yard, clock: VirtualClock) -> None:
+    leases = yard.kernel.leases
+    assert await leases.claim("kcl", "s", 10, holder="a")
+    assert not await leases.steal("kcl", "s", "b", 10, holder="c"), "b does not hold it"
+    assert await leases.steal("kcl", "s", "a", 10, holder="c")
+    assert await leases.holder("kcl", "s") == "c"
+    assert not await leases.renew("kcl", "s", 10, holder="a"), "the victim finds out when it renews"
+
+
+async def test_a_checkpoint_is_recorded_only_by_the_holder_and_outlives_the_lease(
+    yard: eventyard.Yard, clock: VirtualClock
+) -> None:
+    leases = yard.kernel.leases
+    assert await leases.claim("kcl", "s", 10, holder="a")
+    assert await leases.checkpoint("kcl", "s", "42", 10, holder="a")
+    assert not await leases.checkpoint("kcl", "s", "99", 10, holder="b")
+    assert await leases.checkpoint_of("kcl", "s") == "42"
+    assert await leases.release("kcl", "s", holder="a")
+    clock.advance(60)
+    assert await leases.checkpoints("kcl") == {"s": "42"}
+    assert not await leases.checkpoint("kcl", "s", "43", 10, holder="a"), "released: not a's to move"
+    assert await leases.claim("kcl", "s", 10, holder="b")
+    assert await yard.db.write(lambda c: leases.start_checkpoint_in(c, "kcl", "s", "TRIM_HORIZON", "b")) == "42"

@@ -109,7 +109,10 @@ class Gateway:
             reply, label = aws_json.error_reply(None, error), "unrouted"
         reply.headers.append((b"x-amzn-requestid", request_id.encode()))
         await send_reply(send, receive, reply)
-        self.metrics.observe(label, reply.status, time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        self.metrics.observe(label, reply.status, elapsed)
+        if log.isEnabledFor(logging.INFO):  # ``eventyard serve --log-level info``
+            log.info("%s %s %s %d %.1fms", scope["method"], scope["path"], label, reply.status, elapsed * 1000)
 
     async def _route(self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str) -> tuple[Reply, str]:
         path: str = scope["path"]
@@ -152,6 +155,8 @@ class Gateway:
             if operation not in protocol.model.operations:
                 raise UnknownOperationException(f"Operation {operation} is not supported.")
             params = protocol.parse(body)
+            if "x-amzn-trace-id" in headers and service == "sqs":
+                _trace_header_into_messages(operation, params, headers["x-amzn-trace-id"])
             context = self.callers.context(scope, headers, body)
             result = await self.yard.api.dispatch(service, operation, params, context)
             return protocol.reply(operation, result), label
@@ -183,6 +188,8 @@ class Gateway:
                 if input_shape is not None and "QueueUrl" in input_shape.members and queue_path.count("/") == 1:
                     # older SDKs address the queue by the request path
                     params["QueueUrl"] = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}/{queue_path}"
+            if "x-amzn-trace-id" in headers and service == "sqs":
+                _trace_header_into_messages(operation, params, headers["x-amzn-trace-id"])
             context = self.callers.context(scope, headers, body)
             result = await self.yard.api.dispatch(service, operation, params, context)
             return protocol.reply(operation, result, request_id), label
@@ -253,6 +260,21 @@ class Gateway:
         protocol = not_served.protocol_for(metadata, everything, target=target, form=form)
         error = self.yard.api.not_served(service)
         return not_served.error_reply(metadata, protocol, error, request_id, cbor_body=cbor_body), "unserved"
+
+
+def _trace_header_into_messages(operation: str, params: dict[str, Any], trace: str) -> None:
+    """SQS takes an X-Ray ``X-Amzn-Trace-Id`` header as every sent message's ``AWSTraceHeader``
+    system attribute; a message's own ``MessageSystemAttributes`` win (AWS X-Ray guide, "Amazon SQS")."""
+    if operation == "SendMessage":
+        messages = [params]
+    elif operation == "SendMessageBatch" and isinstance(params.get("Entries"), list):
+        messages = [entry for entry in params["Entries"] if isinstance(entry, dict)]
+    else:
+        return
+    for message in messages:
+        system = message.setdefault("MessageSystemAttributes", {})
+        if isinstance(system, dict) and "AWSTraceHeader" not in system:
+            system["AWSTraceHeader"] = {"DataType": "String", "StringValue": trace}
 
 
 def _as_wire_error(error: Exception, label: str) -> EventyardError:

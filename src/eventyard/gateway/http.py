@@ -33,7 +33,9 @@ def raw_path(scope: Scope) -> str:
 
 #: The headers the gateway reads on the JSON path; the rest are decoded only when signatures are
 #: verified, or for REST calls, whose members travel in headers.
-_WANTED = tuple((name.encode(), name) for name in ("x-amz-target", "content-type", "authorization", "host"))
+_WANTED = tuple(
+    (name.encode(), name) for name in ("x-amz-target", "content-type", "authorization", "host", "x-amzn-trace-id")
+)
 
 
 def read_headers(raw: list[tuple[bytes, bytes]], *, everything: bool) -> dict[str, str]:

@@ -14,6 +14,10 @@ Tables (one SQL text for SQLite and PostgreSQL)::
       kernel_timers_claim (claim): a node renews, finishes and hands over its claims by token.
     kernel_leases   one row per lease, unique per (owner, key): ``holder`` holds it until ``expires_at``.
                     A lease is for work that is not a timer: a shard read by one consumer at a time.
+    kernel_checkpoints  one row per (owner, key) of a lease: how far its work got (``position``), as
+                    its holder last recorded it. It outlives the lease (a release, an expiry, a restart
+                    of an embedded database all keep it), and is written only in a transaction that
+                    renews the lease first, so a holder that lost its lease cannot move it.
 
 Each concurrency-critical step is one statement: a claim is one UPDATE ... RETURNING over a
 sub-select that skips rows other nodes have locked; a lease is claimed by one INSERT ... ON CONFLICT
@@ -49,7 +53,20 @@ CREATE TABLE kernel_leases (
     PRIMARY KEY (owner, key))
 """
 
-MIGRATIONS = [Migration("kernel", 1, "timers and leases", _SCHEMA, _SCHEMA)]
+_CHECKPOINTS = """
+CREATE TABLE kernel_checkpoints (
+    owner TEXT NOT NULL,
+    key TEXT NOT NULL,
+    position TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (owner, key))
+"""
+
+MIGRATIONS = [
+    Migration("kernel", 1, "timers and leases", _SCHEMA, _SCHEMA),
+    Migration("kernel", 2, "checkpoints of leased work", _CHECKPOINTS, _CHECKPOINTS),
+]
 
 #: An idle timer: unclaimed, ready when it is due.
 _IDLE = "claim = NULL, pending = 0, ready_at = due_at"
@@ -253,6 +270,16 @@ def renew_lease(c: Any, owner: str, key: str, holder: str, until: float) -> bool
     return bool(cursor.rowcount)
 
 
+def steal_lease(c: Any, owner: str, key: str, victim: str, holder: str, until: float) -> bool:
+    """Take a live lease from ``victim`` (only if it still holds it): one statement. The victim learns
+    of it when its next renewal fails."""
+    cursor = c.execute(
+        "UPDATE kernel_leases SET holder = ?, expires_at = ? WHERE owner = ? AND key = ? AND holder = ?",
+        (holder, until, owner, key, victim),
+    )
+    return bool(cursor.rowcount)
+
+
 def release_lease(c: Any, owner: str, key: str, holder: str) -> bool:
     cursor = c.execute("DELETE FROM kernel_leases WHERE owner = ? AND key = ? AND holder = ?", (owner, key, holder))
     return bool(cursor.rowcount)
@@ -277,3 +304,40 @@ def leases_of(c: Any, owner: str, now: float) -> list[tuple[str, str, float]]:
 def release_every_lease(c: Any) -> None:
     """An embedded database has one node: leases left in it are a previous run's, dead with it."""
     c.execute("DELETE FROM kernel_leases")
+
+
+# --- checkpoints of leased work -------------------------------------------------------------------
+
+
+def set_checkpoint(c: Any, owner: str, key: str, position: str, holder: str, now: float) -> None:
+    """Record how far the work of a lease got. The caller renews the lease in the same transaction
+    first (that UPDATE also locks the lease row, so a steal waits for this commit)."""
+    c.execute(
+        "INSERT INTO kernel_checkpoints (owner, key, position, holder, updated_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (owner, key) DO UPDATE SET position = excluded.position, holder = excluded.holder,"
+        " updated_at = excluded.updated_at",
+        (owner, key, position, holder, now),
+    )
+
+
+def start_checkpoint(c: Any, owner: str, key: str, position: str, holder: str, now: float) -> str:
+    """Record ``position`` unless a checkpoint exists; returns the checkpoint as it is now."""
+    c.execute(
+        "INSERT INTO kernel_checkpoints (owner, key, position, holder, updated_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (owner, key) DO NOTHING",
+        (owner, key, position, holder, now),
+    )
+    found = checkpoint_of(c, owner, key)
+    assert found is not None
+    return found
+
+
+def checkpoint_of(c: Any, owner: str, key: str) -> str | None:
+    row = c.execute("SELECT position FROM kernel_checkpoints WHERE owner = ? AND key = ?", (owner, key)).fetchone()
+    return str(row[0]) if row else None
+
+
+def checkpoints_of(c: Any, owner: str) -> dict[str, str]:
+    """key -> position of every checkpoint of ``owner``."""
+    rows = c.execute("SELECT key, position FROM kernel_checkpoints WHERE owner = ?", (owner,)).fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}

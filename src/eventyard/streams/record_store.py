@@ -96,28 +96,7 @@ class RecordStore:
         """Store every batch in one transaction; raises :class:`ShardClosed` (and stores nothing)
         when a shard was closed meanwhile. ``trim`` maps shards to a cutoff (ms): their records that
         arrived at or before it are deleted in the same transaction (retention, done lazily by puts)."""
-
-        def job(connection: Any) -> list[Stored]:
-            stored = []
-            for batch in batches:
-                taken = connection.execute(
-                    _TAKE_POSITIONS, (len(batch.records), now_ms, now_ms, batch.shard_row)
-                ).fetchone()
-                if taken is None:
-                    raise ShardClosed(batch.shard_row)
-                last, arrival = int(taken[0]), int(taken[1])
-                first = last - len(batch.records) + 1
-                row = batch.shard_row
-                connection.executemany(
-                    _INSERT, [(row, first + i, arrival, key, data) for i, (key, data) in enumerate(batch.records)]
-                )
-                connection.notify(CHANNEL, str(row))
-                stored.append(Stored(first, arrival))
-            for shard_row, cutoff in trim.items():
-                _trim_shard(connection, shard_row, cutoff)
-            return stored
-
-        return await self.db.write(job)
+        return await self.db.write(lambda connection: put_in(connection, batches, now_ms, trim))
 
     async def read(self, shard_row: int, after: int, now_ms: int, limit: int, max_bytes: int) -> ShardRead | None:
         """Up to ``limit`` records after position ``after`` younger than the retention period at ``now_ms``
@@ -219,3 +198,24 @@ def _trim_shard(connection: Any, shard_row: int, cutoff_ms: int) -> int:
     else:
         cursor = connection.execute("DELETE FROM kinesis_records WHERE shard = ? AND seq < ?", (shard_row, keep[0]))
     return max(0, int(cursor.rowcount or 0))
+
+
+def put_in(connection: Any, batches: list[Batch], now_ms: int, trim: dict[int, int]) -> list[Stored]:
+    """:meth:`RecordStore.put` inside a caller's transaction (a staged PutRecords): raises
+    :class:`ShardClosed` having written nothing of its own when a shard is closed."""
+    stored = []
+    for batch in batches:
+        taken = connection.execute(_TAKE_POSITIONS, (len(batch.records), now_ms, now_ms, batch.shard_row)).fetchone()
+        if taken is None:
+            raise ShardClosed(batch.shard_row)
+        last, arrival = int(taken[0]), int(taken[1])
+        first = last - len(batch.records) + 1
+        row = batch.shard_row
+        connection.executemany(
+            _INSERT, [(row, first + i, arrival, key, data) for i, (key, data) in enumerate(batch.records)]
+        )
+        connection.notify(CHANNEL, str(row))
+        stored.append(Stored(first, arrival))
+    for shard_row, cutoff in trim.items():
+        _trim_shard(connection, shard_row, cutoff)
+    return stored

@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from eventyard.storage.base import Listener
+from eventyard.streams import as_target
 from eventyard.streams.consumers import Consumers
 from eventyard.streams.errors import InvalidArgumentException
 from eventyard.streams.lifecycle import Lifecycle
@@ -26,11 +27,11 @@ from eventyard.streams.resharding import Resharding
 from eventyard.streams.retention import RetentionSweep
 from eventyard.streams.settings import Settings
 from eventyard.streams.shards import Shards
+from eventyard.streams.staged_puts import StagedPuts
 from eventyard.streams.store import MIGRATIONS
 from eventyard.streams.stream_queues import StreamQueues
 from eventyard.streams.subscriptions import Subscriptions
 from eventyard.streams.tagging import Tagging
-from eventyard.streams.writing import Writing
 
 log = logging.getLogger(__name__)
 #: Members whose text may hold anything: partition keys are stored as bytes, Data is bytes already,
@@ -52,7 +53,7 @@ def _refuse_nul(value: Any, where: str) -> None:
 
 
 class StreamService(
-    Lifecycle, Settings, Tagging, Shards, Resharding, Writing, Subscriptions, Reading, Consumers, StreamQueues
+    Lifecycle, Settings, Tagging, Shards, Resharding, StagedPuts, Subscriptions, Reading, Consumers, StreamQueues
 ):
     """Kinesis Data Streams in-process: the stream, record, consumer and queue operations of botocore's model."""
 
@@ -64,6 +65,7 @@ class StreamService(
         self._listener: Listener | None = None
         self.retention = RetentionSweep(self)
         yard.kernel.register(self.retention)
+        as_target.register(self)
 
     async def start(self) -> None:
         await self.retention.arm()

@@ -48,6 +48,15 @@ class Entry:
 
 class Writing(StreamCore):
     async def put_record(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        stream, entry = await self._record_to_put(context, request)
+        return self._record_answer(stream, await self._put(context, request, stream, [entry]))
+
+    async def put_records(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        stream, entries = await self._records_to_put(context, request)
+        return self._records_answer(stream, await self._put(context, request, stream, entries))
+
+    async def _record_to_put(self, context: RequestContext, request: dict[str, Any]) -> tuple[Stream, Entry]:
+        """PutRecord's checks: the stream and the record to put."""
         stream = await self._writable(context, request)
         entry = self._entry(stream, request, "")
         ordering = request.get("SequenceNumberForOrdering")
@@ -60,15 +69,10 @@ class Writing(StreamCore):
                 )
         if request.get("DryRun"):
             raise dry_run()
-        ((shard, sequence, failure),) = await self._put(context, request, stream, [entry])
-        if failure is not None:
-            raise ProvisionedThroughputExceededException(failure)
-        answer = {"ShardId": shard, "SequenceNumber": sequence}
-        if stream.encryption != "NONE":
-            answer["EncryptionType"] = stream.encryption
-        return answer
+        return stream, entry
 
-    async def put_records(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+    async def _records_to_put(self, context: RequestContext, request: dict[str, Any]) -> tuple[Stream, list[Entry]]:
+        """PutRecords' checks: the stream and the records to put."""
         stream = await self._writable(context, request)
         given = request["Records"]
         entries = [self._entry(stream, record, f"records.{i + 1}.member.") for i, record in enumerate(given)]
@@ -79,7 +83,20 @@ class Writing(StreamCore):
             )
         if request.get("DryRun"):
             raise dry_run()
-        results = await self._put(context, request, stream, entries)
+        return stream, entries
+
+    @staticmethod
+    def _record_answer(stream: Stream, results: list[tuple[str, str, str | None]]) -> dict[str, Any]:
+        ((shard, sequence, failure),) = results
+        if failure is not None:
+            raise ProvisionedThroughputExceededException(failure)
+        answer = {"ShardId": shard, "SequenceNumber": sequence}
+        if stream.encryption != "NONE":
+            answer["EncryptionType"] = stream.encryption
+        return answer
+
+    @staticmethod
+    def _records_answer(stream: Stream, results: list[tuple[str, str, str | None]]) -> dict[str, Any]:
         records: list[dict[str, str]] = []
         failed = 0
         for shard, sequence, failure in results:
@@ -118,23 +135,31 @@ class Writing(StreamCore):
     ) -> list[tuple[str, str, str | None]]:
         """Store ``entries``; per entry (shard id, sequence number, None) or ("", "", why it was refused)."""
         for _ in range(_ROUTING_ATTEMPTS):
-            shards = [stream.route(entry.hash_key) for entry in entries]
-            refused = self._throttled(stream, shards, entries)
-            batches: dict[int, Batch] = {}
-            for position, (shard, entry) in enumerate(zip(shards, entries, strict=True)):
-                if position not in refused:
-                    batch = batches.setdefault(shard.row_id, Batch(shard.row_id, []))
-                    batch.records.append((entry.partition_key, entry.data))
+            plan = self._plan(stream, entries)
             try:
-                stored = await self.records.put(list(batches.values()), self.now_ms(), self._due_trims(stream, batches))
+                stored = await self.records.put(list(plan.batches.values()), self.now_ms(), plan.trims)
             except ShardClosed:  # resharded meanwhile (perhaps by another node): route again
                 self.forget(stream)
                 stream = await self._writable(context, request)
                 continue
-            for row in batches:
-                self.waiters.notify(row)
-            return self._answers(shards, entries, refused, batches, stored)
+            self._wake_readers(plan)
+            return plan.answers(stored)
         raise ValidationException("The stream was resharded repeatedly while the records were being written.")
+
+    def _plan(self, stream: Stream, entries: list[Entry]) -> Placement:
+        """Route ``entries`` to the stream's open shards, refusing those over a shard's write limit."""
+        shards = [stream.route(entry.hash_key) for entry in entries]
+        refused = self._throttled(stream, shards, entries)
+        batches: dict[int, Batch] = {}
+        for position, (shard, entry) in enumerate(zip(shards, entries, strict=True)):
+            if position not in refused:
+                batch = batches.setdefault(shard.row_id, Batch(shard.row_id, []))
+                batch.records.append((entry.partition_key, entry.data))
+        return Placement(shards, refused, batches, self._due_trims(stream, batches))
+
+    def _wake_readers(self, placement: Placement) -> None:
+        for row in placement.batches:
+            self.waiters.notify(row)
 
     def _throttled(self, stream: Stream, shards: list[Shard], entries: list[Entry]) -> dict[int, str]:
         if not self.throughput.enabled or stream.mode != PROVISIONED:
@@ -156,14 +181,22 @@ class Writing(StreamCore):
                 due[row] = int((now - stream.retention_seconds()) * 1000)
         return due
 
-    @staticmethod
-    def _answers(
-        shards: list[Shard], entries: list[Entry], refused: dict[int, str], batches: dict[int, Batch], stored: Any
-    ) -> list[tuple[str, str, str | None]]:
-        next_position = {row: result.first for row, result in zip(batches, stored, strict=True)}
+
+@dataclass(slots=True)
+class Placement:
+    """Where a put's records go: each entry's shard, the refused ones (position -> why), the batches
+    to store per shard row, and the shards whose expired records the put trims."""
+
+    shards: list[Shard]
+    refused: dict[int, str]
+    batches: dict[int, Batch]
+    trims: dict[int, int]
+
+    def answers(self, stored: Any) -> list[tuple[str, str, str | None]]:
+        next_position = {row: result.first for row, result in zip(self.batches, stored, strict=True)}
         answers: list[tuple[str, str, str | None]] = []
-        for position, shard in enumerate(shards):
-            why = refused.get(position)
+        for position, shard in enumerate(self.shards):
+            why = self.refused.get(position)
             if why is not None:
                 answers.append(("", "", why))
                 continue

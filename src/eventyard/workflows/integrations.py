@@ -19,6 +19,7 @@ crash in the middle of it means, depends on where its effect lands:
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -348,8 +349,14 @@ class _Call:
         return _model_names(self.request, shape) if shape is not None else self.request
 
     def task_result(self, result: Any) -> Any:
-        """The answer as a task sees it: PascalCase members, timestamps in epoch milliseconds."""
+        """The answer as a task sees it: PascalCase members, timestamps in epoch milliseconds; an
+        AWS SDK integration's blobs (GetRecords' ``Records[].Data``) as base64 text, as on the wire:
+        JSON has no bytes (a blob parameter is taken as base64 text likewise, by the API's parser)."""
         if self.service != "stepfunctions":
+            if isinstance(self.errors, tuple) and self.errors[0] == "sdk":
+                operations = model_for(self.service).operations
+                shape = operations[self.operation].output_shape if self.operation in operations else None
+                result = _blobs_as_text(result, shape) if shape is not None else result
             return self.answer(result)
         shape = model_for(self.service).operations[self.operation].output_shape
         return self.answer(_task_names(result, shape) if shape is not None else result)
@@ -405,6 +412,21 @@ def _model_names(value: Any, shape: Any) -> Any:
         return {key: _model_names(item, shape.value) for key, item in value.items()}
     if kind == "string" and isinstance(value, (dict, list)):
         return orjson.dumps(value).decode()
+    return value
+
+
+def _blobs_as_text(value: Any, shape: Any) -> Any:
+    """An answer with each blob member as its base64 text."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        members = shape.members
+        return {k: _blobs_as_text(v, members[k]) if k in members else v for k, v in value.items()}
+    if kind == "list" and isinstance(value, list):
+        return [_blobs_as_text(item, shape.member) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: _blobs_as_text(item, shape.value) for key, item in value.items()}
+    if kind == "blob" and isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode()
     return value
 
 
