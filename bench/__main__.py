@@ -10,7 +10,9 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ["gateway", "queues", "events", "streams", "topics", "patterns", "workflows", "functions", "mappings"]
+BENCHMARKS = [
+    "gateway", "queues", "events", "streams", "topics", "patterns", "workflows", "interpreter", "functions", "mappings",
+]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -92,6 +92,16 @@ def _nothing() -> None:
 
 
 class EventOperations(BusBase):
+    def may_route(self, account: str, region: str, bus: str, source: str) -> bool:
+        """False when, by this node's caches, no rule and no archive of ``bus`` can take an event of
+        ``source`` now (True when unsure: nothing cached yet). PutEvents would keep nothing of such an
+        event, so an engine that emits many (the workflows' status changes) need not build them."""
+        book = self.rulebook.cached((account, region, bus), self.yard.clock.now())
+        archives = self._archives_cached.get((account, region))
+        if book is None or archives is None or archives.get(bus):
+            return True
+        return book.may_match_source(source)
+
     async def put_events(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         where, accepted, answer, now = self._accept(context, request)
         # An entry for a bus that does not exist is acknowledged with an EventId and then dropped: AWS

@@ -140,6 +140,7 @@ class AliasOperations(WorkflowBase):
             return alias
 
         alias = await self.yard.db.write(job)
+        self.catalogue.forget()
         return {"stateMachineAliasArn": alias.arn, "creationDate": alias.created_at}
 
     async def describe_state_machine_alias(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -189,6 +190,7 @@ class AliasOperations(WorkflowBase):
             )
 
         await self.yard.db.write(job)
+        self.catalogue.forget()
         return {"updateDate": now}
 
     async def delete_state_machine_alias(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -196,6 +198,7 @@ class AliasOperations(WorkflowBase):
         if _mine(context, ref):
             arn = arns.alias_arn(ref.machine_arn, str(ref.alias))
             await self.yard.db.write(lambda c: store.delete_alias(c, arn))
+            self.catalogue.forget()
         return {}
 
     async def list_state_machine_aliases(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

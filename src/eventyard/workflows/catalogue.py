@@ -37,6 +37,8 @@ from eventyard.workflows import arns
 from eventyard.workflows import catalogue_store as store
 from eventyard.workflows.api_errors import machine_not_found
 
+#: Resolved machines a node keeps at most (see ``Catalogue``).
+MAX_RESOLVED = 1024
 #: A draw in [0, 1) that picks an alias's version by weight (``random.random`` unless a test injects one).
 Chooser = Callable[[], float]
 
@@ -165,7 +167,28 @@ class Catalogue:
         self.db = db
         #: The draw that routes alias executions; a test may replace it.
         self.choose = choose
+        #: Machines and versions resolved, by (account, region, ARN): every StartExecution resolves
+        #: one. Only where this node makes every change (not ``shared_by_nodes``); each change made
+        #: through the catalogue's operations calls :meth:`forget`. Aliases (a draw per execution)
+        #: and DELETING machines are not kept.
+        self._resolved: dict[tuple[str, str, str], ResolvedMachine] | None = None if db.shared_by_nodes else {}
 
     async def resolve(self, context: RequestContext, arn: str) -> ResolvedMachine:
         """Resolve a state machine, version or alias ARN of the caller's namespace (see the module doc)."""
-        return await self.db.read(lambda c: resolve_in(c, context.account, context.region, arn, choose=self.choose))
+        cache = self._resolved
+        key = (context.account, context.region, arn)
+        if cache is not None:
+            found = cache.get(key)
+            if found is not None:
+                return found
+        resolved = await self.db.read(lambda c: resolve_in(c, context.account, context.region, arn, choose=self.choose))
+        if cache is not None and resolved.alias_arn is None and resolved.status != DELETING:
+            if len(cache) >= MAX_RESOLVED:
+                cache.clear()
+            cache[key] = resolved
+        return resolved
+
+    def forget(self) -> None:
+        """A machine, version or alias changed: resolve afresh from now on."""
+        if self._resolved is not None:
+            self._resolved.clear()

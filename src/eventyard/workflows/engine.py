@@ -13,6 +13,9 @@ from where the execution was committed (its ``snapshot``) until it ends or every
   transaction of an effect inside the yard (a message sent, an execution started), so that effect
   happens exactly once (``integrations``).
 
+An execution of a machine that only computes (Pass, Choice, Succeed, Fail: ``run_inline``) has no
+firing at all: it runs to its end before its start commits, and StartExecution writes it ended.
+
 No execution lives in a coroutine across a suspension: the coroutines of a firing end with it, and
 the next firing (on this node or another, after a crash) rebuilds the execution from the row.
 Events are appended, never rewritten: a crash between two commits loses only events that were
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from functools import lru_cache, partial
@@ -47,6 +51,8 @@ log = logging.getLogger("eventyard.workflows")
 OWNER = "states.execution"
 #: On wall time, a wait shorter than this is slept in the firing instead of suspending for it.
 SHORT_WAIT = 0.05
+#: Started executions whose first firing is remembered at most (see ``ExecutionEngine.started``).
+MAX_FRESH = 10_000
 
 
 class ExecutionStopped(Exception):
@@ -67,9 +73,26 @@ class ExecutionEngine(Job):
         self.service = service
         self.yard = service.yard
         self.kernel = service.yard.kernel
+        #: Executions started on this node and not fired yet: (row, definition, attempts) as written.
+        self.fresh: dict[str, tuple[store.ExecutionRow, str, list[store.Attempt]]] = {}
 
     async def fire(self, firing: Firing) -> None:
         await DurableRun(self, firing).run()
+
+    def started(self, row: store.ExecutionRow, definition: str) -> None:
+        """An execution this node just committed, about to be fired: its first firing needs no read.
+
+        The row is exactly what the start wrote; should anything have changed it since (a
+        StopExecution in between), the firing's commits find it so and drop the run."""
+        if len(self.fresh) >= MAX_FRESH:  # firings that never came (the yard stopping): forget them
+            self.fresh.clear()
+        self.fresh[row.execution_arn] = (row, definition, [])
+
+    async def load(self, execution_arn: str) -> tuple[store.ExecutionRow, str, list[store.Attempt]] | None:
+        fresh = self.fresh.pop(execution_arn, None)
+        if fresh is not None:
+            return fresh
+        return await self.yard.db.read(partial(_load, execution_arn=execution_arn))
 
     def wake(self, connection: Any, execution_arn: str) -> None:
         """Inside a job that changed what an execution waits for: fire it now."""
@@ -151,7 +174,7 @@ class DurableRun:
     # --- the run ------------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        loaded = await self.yard.db.read(partial(_load, execution_arn=self.arn))
+        loaded = await self.engine.load(self.arn)
         if loaded is None:
             return
         row, definition, attempts = loaded
@@ -186,6 +209,7 @@ class DurableRun:
             return
         now = self.clock.now()
         output = payload(result.output) if result.status == "SUCCEEDED" else None
+        result = described(result)
         status_event = await self.engine.service.status_event_for(
             row, result.status, stopped_at=now, output=output, error=result.error, cause=result.cause
         )
@@ -216,18 +240,9 @@ class DurableRun:
     def _execution(self, row: store.ExecutionRow, machine: StateMachine) -> Execution:
         from eventyard.workflows.integrations import ServiceTasks
 
-        info = ExecutionInfo(
-            execution_arn=row.execution_arn,
-            name=row.name,
-            state_machine_arn=row.version_arn or row.state_machine_arn,
-            state_machine_name=row.state_machine_arn.rsplit(":", 1)[-1],
-            role_arn=row.role_arn,
-            start_time=row.started_at,
-            input=orjson.loads(row.input),
-            redrive_count=row.redrive_count,
-        )
+        info = execution_info(row)
         tasks: Any = ServiceTasks(self)
-        case = orjson.loads(row.details).get("testCase")
+        case = orjson.loads(row.details).get("testCase") if "testCase" in row.details else None
         mocks = getattr(self.engine.service, "mocks", None)
         if case is not None and mocks is not None:
             from eventyard.workflows.mocks import MockedTasks
@@ -317,6 +332,94 @@ class DurableRun:
         if found is not None:
             self.attempts[token] = found
         return found
+
+
+def execution_info(row: store.ExecutionRow) -> ExecutionInfo:
+    return ExecutionInfo(
+        execution_arn=row.execution_arn,
+        name=row.name,
+        state_machine_arn=row.version_arn or row.state_machine_arn,
+        state_machine_name=row.state_machine_arn.rsplit(":", 1)[-1],
+        role_arn=row.role_arn,
+        start_time=row.started_at,
+        input=orjson.loads(row.input),
+        redrive_count=row.redrive_count,
+    )
+
+
+# --- inline runs: a machine that only computes ends in the transaction that starts it ----------------
+
+#: States that neither wait nor call anything: an execution of them runs to its end at once.
+COMPUTING = frozenset({"Pass", "Choice", "Succeed", "Fail"})
+#: An inline run that grows past this many events (a Choice looping) is dropped and runs as usual.
+INLINE_EVENTS = 500
+
+
+class _TooLongInline(Exception):
+    """The inline run went past INLINE_EVENTS: start the execution the usual way instead."""
+
+
+class _NoTasks:
+    """The task invoker of an inline run, which has no Task state (see ``COMPUTING``)."""
+
+    async def invoke(self, request: Any) -> Any:
+        raise RuntimeError("an inline run has no Task state")
+
+
+@dataclasses.dataclass(slots=True)
+class InlineEnd:
+    """How an inline run ended: what the start writes instead of arming the execution's timer."""
+
+    result: ExecutionResult
+    events: list[dict[str, Any]]
+    stopped_at: float
+    output: str | None
+    redrive: str | None
+
+
+@lru_cache(maxsize=512)
+def computes_only(digest: str, definition: str) -> bool:
+    """Whether every state of the machine is one of ``COMPUTING`` (no Task, Wait, Parallel or Map)."""
+    return all(state.type in COMPUTING for state in parsed(digest, definition).states.values())
+
+
+async def run_inline(row: store.ExecutionRow, definition: str, clock: Any) -> InlineEnd | None:
+    """Run a new execution of a computing-only machine to its end in memory, before its start commits.
+
+    StartExecution then writes the execution ended, with its whole history, in its own transaction:
+    one transaction instead of three (start, load, finish), and the answer still comes only once it
+    is durable. None when the run grew past ``INLINE_EVENTS`` (it starts the usual way then)."""
+    machine = parsed(row.definition_hash, definition)
+
+    def bounded(event: dict[str, Any]) -> None:
+        if event["id"] > INLINE_EVENTS:
+            raise _TooLongInline
+
+    execution = Execution(
+        machine=machine,
+        info=execution_info(row),
+        clock=clock,
+        tasks=_NoTasks(),
+        history=History(clock.now, bounded, start=row.history_length),
+    )
+    execution.run_thread = lambda thread, name, value, frame: run_thread(execution, thread, name, value, frame)
+    execution.root = Thread(machine, Scope(), last_event=0)
+    try:
+        result = await finish_execution(execution, machine.start_at, orjson.loads(row.input), None)
+    except _TooLongInline:
+        return None
+    output = payload(result.output) if result.status == "SUCCEEDED" else None
+    redrive = None if result.status == "SUCCEEDED" else _redrive_point(execution)
+    return InlineEnd(described(result), execution.history.events, clock.now(), output, redrive)
+
+
+def described(result: ExecutionResult) -> ExecutionResult:
+    """The outcome as DescribeExecution reports it: an execution that ran out of its TimeoutSeconds is
+    TIMED_OUT with no error and no cause (AWS-recorded: test_timeouts, test_global_timeout); its
+    history's ExecutionTimedOut event names States.Timeout."""
+    if result.status != "TIMED_OUT":
+        return result
+    return dataclasses.replace(result, error=None, cause=None)
 
 
 def _redrive_point(execution: Execution) -> str:

@@ -13,7 +13,12 @@ Tables (one SQL text for SQLite and PostgreSQL)::
                       names the task attempt of a parent execution waiting for this one (``.sync``).
       sfn_executions_machine (state_machine_arn, started_at): ListExecutions of a state machine,
                           newest first.
-    sfn_history       the events of each execution, appended (never rewritten) by id.
+      sfn_executions_running (state_machine_arn) WHERE status = 'RUNNING': whether a machine has
+                          running executions (asked when each execution ends: without it, the
+                          question scans every execution the machine ever had), and the restart's
+                          reconciliation.
+    sfn_history       the events of each execution, appended (never rewritten): a row holds the
+                      events one commit appended, keyed by its last event's id (see ``events``).
     sfn_attempts      one row per Task attempt whose outcome must outlive the coroutine that made
                       it: callbacks (``.waitForTaskToken``: the token is the attempt id), activity
                       tasks, ``.sync`` children, and effects recorded exactly once. ``status``
@@ -28,7 +33,7 @@ Tables (one SQL text for SQLite and PostgreSQL)::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +101,12 @@ CREATE TABLE sfn_map_runs (
 CREATE INDEX sfn_map_runs_execution ON sfn_map_runs (execution_arn, started_at)
 """
 
-MIGRATIONS = [Migration("states.executions", 1, "executions, histories, task attempts", _SCHEMA, _SCHEMA)]
+_RUNNING_INDEX = "CREATE INDEX sfn_executions_running ON sfn_executions (state_machine_arn) WHERE status = 'RUNNING'"
+
+MIGRATIONS = [
+    Migration("states.executions", 1, "executions, histories, task attempts", _SCHEMA, _SCHEMA),
+    Migration("states.executions", 2, "running executions by machine", _RUNNING_INDEX, _RUNNING_INDEX),
+]
 
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _COLUMNS = (
@@ -171,8 +181,11 @@ def definition_hash(definition: str) -> str:
 # --- executions -----------------------------------------------------------------------------------
 
 
-def insert_execution(c: Any, row: ExecutionRow, definition: str, first_event: dict[str, Any]) -> bool:
-    """A new execution and its ExecutionStarted event; False when an execution of that ARN exists."""
+def insert_execution(
+    c: Any, row: ExecutionRow, definition: str, first_event: dict[str, Any], later: Sequence[dict[str, Any]] = ()
+) -> bool:
+    """A new execution, its ExecutionStarted event (and the ``later`` ones of an execution that ran to
+    its end before its start committed); False when an execution of that ARN exists."""
     c.execute(
         "INSERT INTO sfn_definitions (hash, definition) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",
         (row.definition_hash, definition),
@@ -189,7 +202,7 @@ def insert_execution(c: Any, row: ExecutionRow, definition: str, first_event: di
     )  # fmt: skip
     if not cursor.rowcount:
         return False
-    add_events(c, row.execution_arn, [first_event])
+    add_events(c, row.execution_arn, [first_event, *later])
     return True
 
 
@@ -277,27 +290,50 @@ def running_without_timer(c: Any) -> list[str]:
 # --- history ----------------------------------------------------------------------------------------
 
 
-def add_events(c: Any, execution_arn: str, events: Iterable[dict[str, Any]]) -> None:
-    rows = [(execution_arn, event["id"], orjson.dumps(event).decode()) for event in events]
-    if len(rows) == 1:
-        c.execute("INSERT INTO sfn_history (execution_arn, event_id, body) VALUES (?, ?, ?)", rows[0])
-    elif rows:
-        c.executemany("INSERT INTO sfn_history (execution_arn, event_id, body) VALUES (?, ?, ?)", rows)
+def add_events(c: Any, execution_arn: str, events: Sequence[dict[str, Any]]) -> None:
+    """Append events (consecutive ids): one row for them all, keyed by the last id (see ``events``)."""
+    if not events:
+        return
+    body = orjson.dumps(events[0] if len(events) == 1 else list(events)).decode()
+    c.execute(
+        "INSERT INTO sfn_history (execution_arn, event_id, body) VALUES (?, ?, ?)",
+        (execution_arn, events[-1]["id"], body),
+    )
 
 
 def events(c: Any, execution_arn: str, after: int, limit: int, reverse: bool = False) -> list[dict[str, Any]]:
-    """Up to ``limit`` events past id ``after`` (before it, newest first, when ``reverse``)."""
+    """Up to ``limit`` events past id ``after`` (before it, newest first, when ``reverse``).
+
+    A row of ``sfn_history`` holds the events one commit appended: one event (a JSON object) or
+    several with consecutive ids (a JSON array), keyed by the id of its last event; a commit of
+    many steps writes one row instead of one per event. Rows cover consecutive ranges of ids, so
+    the row holding id ``n`` is the first row whose key is ``n`` or more.
+    """
     if reverse:
-        rows = c.execute(
-            "SELECT body FROM sfn_history WHERE execution_arn = ? AND event_id < ? ORDER BY event_id DESC LIMIT ?",
-            (execution_arn, after, limit),
-        ).fetchall()
+        cursor = c.execute(
+            "SELECT body FROM sfn_history WHERE execution_arn = ? AND event_id <= COALESCE("
+            "(SELECT MIN(event_id) FROM sfn_history WHERE execution_arn = ? AND event_id >= ?), ?)"
+            " ORDER BY event_id DESC",
+            (execution_arn, execution_arn, after, after),
+        )
     else:
-        rows = c.execute(
-            "SELECT body FROM sfn_history WHERE execution_arn = ? AND event_id > ? ORDER BY event_id LIMIT ?",
-            (execution_arn, after, limit),
-        ).fetchall()
-    return [orjson.loads(row[0]) for row in rows]
+        cursor = c.execute(
+            "SELECT body FROM sfn_history WHERE execution_arn = ? AND event_id > ? ORDER BY event_id",
+            (execution_arn, after),
+        )
+    found: list[dict[str, Any]] = []
+    while len(found) < limit:
+        rows = cursor.fetchmany(16)
+        if not rows:
+            break
+        for (body,) in rows:
+            chunk = orjson.loads(body)
+            chunk = chunk if isinstance(chunk, list) else [chunk]
+            if reverse:
+                found += [event for event in reversed(chunk) if event["id"] < after]
+            else:
+                found += [event for event in chunk if event["id"] > after]
+    return found[:limit]
 
 
 # --- task attempts ----------------------------------------------------------------------------------

@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import re
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from eventyard import arn as arns
 from eventyard.errors import ClientError
+from eventyard.ids import new_uuid
 from eventyard.kernel import Timer
 from eventyard.service import RequestContext, Service
 from eventyard.staging import CannotStage, StagedCall
@@ -32,7 +32,7 @@ from eventyard.workflows.api_errors import (
     StateMachineTypeNotSupported,
 )
 from eventyard.workflows.catalogue import Catalogue, ResolvedMachine
-from eventyard.workflows.engine import OWNER, ExecutionEngine
+from eventyard.workflows.engine import OWNER, ExecutionEngine, InlineEnd, computes_only, run_inline
 from eventyard.workflows.history import payload
 from eventyard.workflows.mocks import ENVIRONMENT
 
@@ -128,7 +128,7 @@ class ExecutionOperations(Service):
     ) -> StagedCall:
         if machine.status == "DELETING":
             raise StateMachineDeleting(f"State machine is being deleted: '{machine.state_machine_arn}'")
-        name = request.get("name") or str(uuid.uuid4())
+        name = request.get("name") or new_uuid()
         if not _NAME.match(name):
             raise InvalidName(f"Invalid Name: '{name}'")
         text = request.get("input", "{}")
@@ -166,25 +166,46 @@ class ExecutionOperations(Service):
             },
         }
         status_event = await self._status_event(context, row, "RUNNING")
+        ended: InlineEnd | None = None
+        end_event: StagedCall | None = None
+        if parent_token is None and test_case is None and computes_only(row.definition_hash, machine.definition):
+            ended = await run_inline(row, machine.definition, self.yard.clock)
+            if ended is not None:
+                result = ended.result
+                end_event = await self.status_event_for(
+                    row, result.status, stopped_at=ended.stopped_at, output=ended.output, error=result.error,
+                    cause=result.cause,
+                )  # fmt: skip
         timers: list[Timer] = []
         answer = {"executionArn": arn, "startDate": now}
         kernel = self.yard.kernel
 
         def write(c: Any) -> dict[str, Any]:
-            if not store.insert_execution(c, row, machine.definition, started):
+            first = row if ended is None else _ended_row(row, ended)
+            if not store.insert_execution(c, first, machine.definition, started, ended.events if ended else ()):
                 existing = store.execution(c, arn)
                 if existing is not None and existing.status == "RUNNING" and existing.input == text:
                     return {"executionArn": arn, "startDate": existing.started_at}  # the same call again
                 raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
-            timers.extend(kernel.add_claimed(c, OWNER, [(arn, "")], now))
             if status_event is not None:
                 status_event.write(c)
+            if ended is None:
+                timers.extend(kernel.add_claimed(c, OWNER, [(arn, "")], now))
+                return answer
+            result = ended.result
+            self.execution_ended(c, first, result.status, ended.output, result.error, result.cause, ended.stopped_at)
+            if end_event is not None:
+                end_event.write(c)
             return answer
 
         def committed() -> None:
+            if timers:  # its first firing starts from what was just written, without reading it back
+                self.engine.started(row, machine.definition)
             kernel.fire_now(timers)
             if status_event is not None:
                 status_event.committed()
+            if end_event is not None:
+                end_event.committed()
 
         return StagedCall(write, committed)
 
@@ -241,9 +262,18 @@ class ExecutionOperations(Service):
             described["Cause"] = cause
         return described
 
+    def _status_events_wanted(self, account: str, region: str) -> bool:
+        """Whether the default bus may keep a status change event: not when the bus is not served, nor
+        when (by its caches) no rule and no archive of the default bus can take events of aws.states."""
+        bus = self.yard.api.services.get("events")
+        if bus is None:
+            return False
+        may_route = getattr(bus, "may_route", None)
+        return may_route is None or bool(may_route(account, region, "default", "aws.states"))
+
     async def _status_event(self, context: RequestContext, row: store.ExecutionRow, status: str) -> StagedCall | None:
         """AWS's "Step Functions Execution Status Change" event on the default bus, staged."""
-        if not self.yard.api.served("events"):
+        if not self._status_events_wanted(row.account, row.region):
             return None
         detail = {
             "executionArn": row.execution_arn,
@@ -270,6 +300,8 @@ class ExecutionOperations(Service):
 
     async def status_event_for(self, row: store.ExecutionRow, status: str, **changes: Any) -> StagedCall | None:
         """The status change event of ``row`` as it will be once ``changes`` are written."""
+        if not self._status_events_wanted(row.account, row.region):
+            return None
         ended = dataclasses.replace(row, **changes)
         context = RequestContext(account=row.account, region=row.region, endpoint=self.yard.endpoint)
         return await self._status_event(context, ended, status)
@@ -502,6 +534,21 @@ class ExecutionOperations(Service):
         if status_event is not None:
             status_event.committed()
         return {"redriveDate": now}
+
+
+def _ended_row(row: store.ExecutionRow, ended: InlineEnd) -> store.ExecutionRow:
+    """The row of an execution whose inline run ended (see ``engine.run_inline``)."""
+    result = ended.result
+    return dataclasses.replace(
+        row,
+        status=result.status,
+        output=ended.output,
+        error=result.error,
+        cause=result.cause,
+        stopped_at=ended.stopped_at,
+        snapshot=ended.redrive,
+        history_length=row.history_length + len(ended.events),
+    )
 
 
 def _redrive_snapshot(snapshot: str | None) -> str | None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from eventyard.service import RequestContext
+from eventyard.workflows.engine import described
 from eventyard.workflows.interpreter import ExecutionResult, Interpreter
 from eventyard.workflows.runtime import ExecutionInfo
 from eventyard.workflows.tasks import TaskRequest
@@ -50,7 +51,7 @@ class ExpressExecutions:
         self._running: set[asyncio.Task[Any]] = set()
 
     def _prepare(
-        self, context: RequestContext, machine: ResolvedMachine, request: dict[str, Any]
+        self, context: RequestContext, machine: ResolvedMachine, request: dict[str, Any], *, sync: bool = False
     ) -> tuple[ExecutionInfo, Any]:
         from eventyard.workflows.executions import InvalidExecutionInput, InvalidName
 
@@ -71,6 +72,9 @@ class ExpressExecutions:
             role_arn=machine.role_arn,
             start_time=self.yard.clock.now(),
             input=value,
+            # AWS-recorded: $$.Execution has RedriveCount 0 in an asynchronous Express execution and
+            # no RedriveCount in a synchronous one
+            redrive_count=None if sync else 0,
         )
         return info, value
 
@@ -100,7 +104,7 @@ class ExpressExecutions:
         execution.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await execution
-        return ExecutionResult("TIMED_OUT", error="States.Timeout")
+        return ExecutionResult("TIMED_OUT", error="States.Timeout")  # past its five minutes, as AWS ends it
 
     async def start(
         self,
@@ -124,8 +128,8 @@ class ExpressExecutions:
         *,
         test_case: str | None = None,
     ) -> dict[str, Any]:
-        info, value = self._prepare(context, machine, request)
-        result = await self._run(context, machine, info, value, test_case)
+        info, value = self._prepare(context, machine, request, sync=True)
+        result = described(await self._run(context, machine, info, value, test_case))
         stopped = self.yard.clock.now()
         answer: dict[str, Any] = {
             "executionArn": info.execution_arn,

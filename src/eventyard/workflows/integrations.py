@@ -453,7 +453,14 @@ def _token(request: TaskRequest) -> str:
 
 def _outcome(recorded: store.Attempt) -> Any:
     if recorded.status == "failed":
-        raise StatesError(recorded.error or "States.TaskFailed", recorded.cause or "")
+        failure = StatesError(recorded.error or "States.TaskFailed", recorded.cause or "")
+        # SendTaskFailure without an error (or a cause): AWS records none, and a catcher's error
+        # output has "Error": null ("Cause": null) (AWS-recorded: test_callback, no_error_field)
+        if recorded.error is None:
+            failure.reported_error = None  # type: ignore[attr-defined]
+        if recorded.cause is None:
+            failure.reported_cause = None  # type: ignore[attr-defined]
+        raise failure
     return orjson.loads(recorded.output) if recorded.output else None
 
 

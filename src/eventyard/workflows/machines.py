@@ -132,6 +132,7 @@ class StateMachineOperations(WorkflowBase):
             return existing, found[0].arn if publish and found else None
 
         machine, version_arn = await self.yard.db.write(job)
+        self.catalogue.forget()
         answer: dict[str, Any] = {"stateMachineArn": machine.arn, "creationDate": machine.created_at}
         if version_arn is not None:
             answer["stateMachineVersionArn"] = version_arn
@@ -212,6 +213,7 @@ class StateMachineOperations(WorkflowBase):
             return machine, version.arn if version else None
 
         machine, version_arn = await self.yard.db.write(job)
+        self.catalogue.forget()
         answer: dict[str, Any] = {"updateDate": now}
         if machine.config.revision_id is not None:
             answer["revisionId"] = machine.config.revision_id
@@ -229,6 +231,7 @@ class StateMachineOperations(WorkflowBase):
             )
         if (ref.account, ref.region) == (context.account, context.region):
             await self.yard.db.write(lambda c: delete_in(c, ref.machine_arn, self.running_executions))
+            self.catalogue.forget()
         return {}
 
     async def list_state_machines(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

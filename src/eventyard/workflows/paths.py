@@ -645,12 +645,8 @@ def apply_result_path(result_path: str | None, state_input: Any, result: Any) ->
     compiled = compile_path(result_path)
     if not compiled.segments:
         return result
-    failure = PathError(
-        f"Unable to apply ReferencePath {result_path} to input {to_json(state_input)}",
-        error="States.ResultPathMatchFailure",
-    )
     if compiled.root != "$" or not compiled.definite:
-        raise failure
+        raise _result_path_failure(result_path, state_input)
     output = _shallow_copy(state_input)
     node = output
     for position, segment in enumerate(compiled.segments):
@@ -662,7 +658,7 @@ def apply_result_path(result_path: str | None, state_input: Any, result: Any) ->
                 child = node.get(segment.value)
                 child = {} if child is None and segment.value not in node else _shallow_copy(child)
                 if not isinstance(child, dict | list):
-                    raise failure
+                    raise _result_path_failure(result_path, state_input)
                 node[segment.value] = child
                 node = child
         elif segment.kind == "index" and isinstance(node, list) and -len(node) <= segment.value < len(node):
@@ -671,12 +667,20 @@ def apply_result_path(result_path: str | None, state_input: Any, result: Any) ->
             else:
                 child = _shallow_copy(node[segment.value])
                 if not isinstance(child, dict | list):
-                    raise failure
+                    raise _result_path_failure(result_path, state_input)
                 node[segment.value] = child
                 node = child
         else:
-            raise failure
+            raise _result_path_failure(result_path, state_input)
     return output
+
+
+def _result_path_failure(result_path: str, state_input: Any) -> PathError:
+    """Built only when a ResultPath fails: the message prints the whole input."""
+    return PathError(
+        f"Unable to apply ReferencePath {result_path} to input {to_json(state_input)}",
+        error="States.ResultPathMatchFailure",
+    )
 
 
 def _shallow_copy(value: Any) -> Any:

@@ -50,18 +50,21 @@ class ExecutionInfo:
     role_arn: str
     start_time: float
     input: Any
-    redrive_count: int = 0
+    #: None where AWS reports none: a synchronous Express execution (AWS-recorded).
+    redrive_count: int | None = 0
 
     def context(self) -> dict[str, Any]:
+        execution = {
+            "Id": self.execution_arn,
+            "Input": self.input,
+            "Name": self.name,
+            "RoleArn": self.role_arn,
+            "StartTime": iso_timestamp(self.start_time),
+        }
+        if self.redrive_count is not None:
+            execution["RedriveCount"] = self.redrive_count
         return {
-            "Execution": {
-                "Id": self.execution_arn,
-                "Input": self.input,
-                "Name": self.name,
-                "RoleArn": self.role_arn,
-                "StartTime": iso_timestamp(self.start_time),
-                "RedriveCount": self.redrive_count,
-            },
+            "Execution": execution,
             "StateMachine": {"Id": self.state_machine_arn, "Name": self.state_machine_name},
         }
 

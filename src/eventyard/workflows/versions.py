@@ -91,6 +91,7 @@ class VersionOperations(WorkflowBase):
             return publish_in(c, machine, request.get("description"), now)
 
         version = await self.yard.db.write(job)
+        self.catalogue.forget()
         return {"creationDate": version.created_at, "stateMachineVersionArn": version.arn}
 
     async def list_state_machine_versions(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -133,4 +134,5 @@ class VersionOperations(WorkflowBase):
             store.delete_version(c, version_arn)
 
         await self.yard.db.write(job)
+        self.catalogue.forget()
         return {}

@@ -170,7 +170,8 @@ class _Events:
         self.run.emit(f"{self.prefix}Succeeded", details)
 
     def failed(self, exc: StatesError) -> None:
-        self.run.emit(f"{self.prefix}Failed", {**self._ids(), **error_details(exc.error, exc.cause)})
+        details = error_details(reported_error(exc), reported_cause(exc))  # SendTaskFailure may name neither
+        self.run.emit(f"{self.prefix}Failed", {**self._ids(), **details})
 
     def timed_out(self, exc: StatesError) -> None:
         details = error_details(reported_error(exc), reported_cause(exc) or None)  # a timeout has no cause
