@@ -32,7 +32,7 @@ def server() -> Iterator[ServerProcess]:
 class Client:
     def __init__(self, port: int, *, split_preface: bool = False) -> None:
         self.port = port
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         self.h2 = H2Connection(H2Configuration(client_side=True))
         self.h2.initiate_connection()
         opening = self.h2.data_to_send()
@@ -114,7 +114,7 @@ def test_subscribe_to_shard_streams_events_until_the_client_resets(server: Serve
     arn = kinesis.describe_stream_summary(StreamName="h2-fanout")["StreamDescriptionSummary"]["StreamARN"]
     kinesis.put_record(StreamName="h2-fanout", PartitionKey="k", Data=b"over h2")
     consumer = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="c")["Consumer"]["ConsumerARN"]
-    for _ in range(50):
+    for _ in range(200):
         if kinesis.describe_stream_consumer(ConsumerARN=consumer)["ConsumerDescription"]["ConsumerStatus"] == "ACTIVE":
             break
         time.sleep(0.1)
@@ -126,6 +126,7 @@ def test_subscribe_to_shard_streams_events_until_the_client_resets(server: Serve
     while base64.b64encode(b"over h2") not in seen and len(seen) < 100_000:
         got, chunk = client.events(stream_id, DataReceived)
         headers = headers or got
+        assert headers.get(b":status") == b"200", chunk
         seen += chunk
     assert headers[b"content-type"] == b"application/vnd.amazon.eventstream"
     assert b"initial-response" in seen
