@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from eventyard.trace import enabled_by_environment
 from tests.console.conftest import ConsoleClient, order_pipeline
 
 
@@ -109,3 +112,26 @@ async def test_trace_names_the_stream_record_a_rule_put(console: ConsoleClient) 
     ]
     (record,) = (await kinesis.get_records(ShardIterator=iterator))["Records"]
     assert target["ShardId"] == shard and target["SequenceNumber"] == record["SequenceNumber"]
+
+
+async def test_with_tracing_off_a_matched_event_is_delivered_and_nothing_is_traced(console: ConsoleClient) -> None:
+    pipeline = await order_pipeline(console.yard)
+    console.yard.trace.enabled = False  # what EVENTYARD_TRACE=off sets when the yard is built
+    _, sent = await console.post(
+        "bus/put-events", source="com.example.orders", detailType="OrderCreated", detail={"orderId": "o-2"}
+    )
+    event_id = sent["Entries"][0]["EventId"]
+    message = (await console.yard.client("sqs").receive_message(QueueUrl=pipeline["queue_url"]))["Messages"][0]
+    assert json.loads(message["Body"])["id"] == event_id
+    _, answer = await console.get("trace", id=event_id)
+    assert answer["trace"] is None
+    _, recent = await console.get("traces")
+    assert recent == {"traces": [], "enabled": False}
+
+
+def test_the_environment_switches_tracing_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    for value, enabled in [("off", False), ("0", False), ("No", False), ("on", True), ("1", True)]:
+        monkeypatch.setenv("EVENTYARD_TRACE", value)
+        assert enabled_by_environment() is enabled
+    monkeypatch.delenv("EVENTYARD_TRACE")
+    assert enabled_by_environment() is True

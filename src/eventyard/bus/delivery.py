@@ -87,11 +87,14 @@ class RuleDeliveries(Job):
         if not items:
             return
         errors = await self._send(target, rule, [(payload, event) for _, payload, event in items])
+        tracing = self.yard.trace.enabled
         steps = []
         for (timer, _, event), error in zip(items, errors, strict=True):
             await self.policy.settle(firing, timer, error, policy, dead_letter(timer))
-            steps.append((event["id"], "delivery", _outcome(rule_arn, target, timer, error, firing)))
-        firing.also(lambda c: self.yard.trace.record(c, steps))  # the trace's step commits with the outcome
+            if tracing:
+                steps.append((event["id"], "delivery", _outcome(rule_arn, target, timer, error, firing)))
+        if steps:
+            firing.also(lambda c: self.yard.trace.record(c, steps))  # the trace's step commits with the outcome
 
     async def _send(
         self, target: dict[str, Any], rule: dict[str, Any], items: list[tuple[str, dict[str, Any]]]

@@ -213,6 +213,7 @@ class EventOperations(BusBase):
         staging: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any], list[tuple[str, dict[str, Any]]]]] = {}
         kept: list[tuple[str, float, str]] = []
         missing: dict[str, str] = {}
+        tracing = self.yard.trace.enabled
         traces = _Traces()
         for bus, event in accepted:
             book = books[bus]
@@ -224,7 +225,8 @@ class EventOperations(BusBase):
                 rule = book.rules[str(rule_name)]
                 if only_rules is not None and rule["Arn"] not in only_rules:
                     continue
-                traces.matched(bus, event, rule)
+                if tracing:
+                    traces.matched(bus, event, rule)
                 for target in rule["Targets"]:
                     kind = kinds.kind_of(target["Arn"])
                     if kind is None or kind.stage is None:

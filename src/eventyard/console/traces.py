@@ -15,7 +15,8 @@ MAX_DEPTH = 3
 @endpoint("GET", "traces")
 async def traces(call: Call) -> dict[str, Any]:
     recent = await call.yard.trace.recent(int(call.get("limit", 50)))
-    return {"traces": [{"id": trace_id, "at": at, **_headline(body)} for trace_id, at, body in recent]}
+    listed = [{"id": trace_id, "at": at, **_headline(body)} for trace_id, at, body in recent]
+    return {"traces": listed, "enabled": call.yard.trace.enabled}
 
 
 def _headline(body: dict[str, Any]) -> dict[str, Any]:

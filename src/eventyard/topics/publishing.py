@@ -382,6 +382,8 @@ class Publishing(TopicCore):
             matched = fanout.match(n.attributes, n.message_for) if fanout.subscriptions else []
             if matched:
                 matched_by.append((position, n, matched, Envelopes(n, self.signer)))
+                if not self.yard.trace.enabled:
+                    continue
                 prepared.traced[position] = {
                     "kind": "sns",
                     "topic": topic.arn,

@@ -19,10 +19,16 @@ Traces are keyed by the event's (or message's) id; an SNS message id found in a 
 trace of its own, which the console follows. Events no rule matched write nothing, so the hot
 path of an unmatched PutEvents is unchanged. Steps older than :attr:`Tracer.retention` seconds
 (24 hours by default) are deleted by a kernel job, once an hour, on one node at a time.
+
+Tracing costs the hot paths something (a step per matched event: about 8 µs of a PutEvents entry's
+work, see docs/benchmarks.md); ``EVENTYARD_TRACE=off`` (or ``0``, ``false``, ``no``) switches it off
+for a server that wants every last call per second: nothing is built or written then, and the
+console's trace page says so.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +43,11 @@ if TYPE_CHECKING:
 DEFAULT_RETENTION = 24 * 3600.0
 SWEEP_EVERY = 3600.0
 SWEEP = "trace.sweep"
+ENVIRONMENT = "EVENTYARD_TRACE"
+
+
+def enabled_by_environment() -> bool:
+    return os.environ.get(ENVIRONMENT, "on").strip().lower() not in ("off", "0", "false", "no")
 
 
 class Tracer:
@@ -48,11 +59,13 @@ class Tracer:
         self.db = db
         self.kernel = kernel
         self.retention = retention
+        #: False with ``EVENTYARD_TRACE=off``: the services then build and write no steps.
+        self.enabled = enabled_by_environment()
         kernel.register(_Sweep(self))
 
     def record(self, connection: Any, steps: Sequence[Step]) -> None:
         """Append ``steps`` in the caller's transaction (``(trace id, step, body)`` each)."""
-        if steps:
+        if steps and self.enabled:
             store.append(connection, steps, self.kernel.clock.now())
 
     async def start(self) -> None:

@@ -22,7 +22,7 @@ export async function render(root, id, { go }) {
           { title: "Id", mono: true, value: (t) => t.id },
         ],
         data.traces || [],
-        { empty: "No traced events yet: send an event that a rule matches.", onRow: (t) => go("traces", t.id), selected: (t) => t.id === id },
+        { empty: data.enabled === false ? "Tracing is off on this server (EVENTYARD_TRACE=off): no event is traced." : "No traced events yet: send an event that a rule matches.", onRow: (t) => go("traces", t.id), selected: (t) => t.id === id },
       ));
     }),
   ];
