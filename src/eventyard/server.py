@@ -69,8 +69,8 @@ def build(options: ServerOptions) -> Gateway:
     endpoint = f"http://{options.host}:{options.port}"
     yard = Yard(url, clock=clock, endpoint=endpoint)
     topics = yard.services.get("sns")
-    if topics is not None:  # sign notifications in a child process: the event loop serves meanwhile
-        topics.signer.processes = int(os.environ.get("EVENTYARD_SNS_SIGNERS", "1"))  # type: ignore[attr-defined]
+    if topics is not None:  # EVENTYARD_SNS_SIGNERS=1 signs in a child process (default: on the loop, faster)
+        topics.signer.processes = int(os.environ.get("EVENTYARD_SNS_SIGNERS", "0"))  # type: ignore[attr-defined]
     if options.app:
         load_app(options.app, yard)
     return Gateway(yard, auth=load_auth(options.auth))
