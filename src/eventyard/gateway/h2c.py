@@ -66,6 +66,22 @@ class Http1Or2(HttpToolsProtocol):
         http2.data_received(head)
 
 
+#: How long a finished connection waits for the client to close its side before closing anyway.
+LINGER = 5.0
+
+
+class _Connection(H2Connection):
+    """``h2``'s connection, except that a GOAWAY received leaves it open. HTTP/2 lets the streams
+    already open finish (RFC 9113, 6.8); ``h2`` closes the whole connection instead, and would then
+    refuse the frames that follow the GOAWAY in the same read (the client's SETTINGS ack, say).
+    :attr:`Http2Connection.closing` keeps new streams out."""
+
+    def _receive_goaway_frame(self, frame: Any) -> Any:
+        answer = super()._receive_goaway_frame(frame)
+        self.state_machine.state = ConnectionState.SERVER_OPEN
+        return answer
+
+
 class _Stream:
     __slots__ = ("body", "closed", "headers", "task", "window")
 
@@ -84,12 +100,13 @@ class Http2Connection(asyncio.Protocol):
         self.app = app
         self.server_state = server_state
         self.loop = loop
-        self.h2 = H2Connection(H2Configuration(client_side=False, header_encoding=None))
+        self.h2 = _Connection(H2Configuration(client_side=False, header_encoding=None))
         self.streams: dict[int, _Stream] = {}
         self.transport: asyncio.Transport | None = None
         self.server: tuple[str, int] | None = None
         self.client: tuple[str, int] | None = None
         self.closing = False
+        self.finished = False  # our side is written and ended
 
     # --- the transport's side -----------------------------------------------------------------------
 
@@ -138,7 +155,6 @@ class Http2Connection(asyncio.Protocol):
                     self._flush()
                     self._close()
                     return
-                self._keep_serving()
         self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -251,9 +267,7 @@ class Http2Connection(asyncio.Protocol):
     # --- the connection -----------------------------------------------------------------------------
 
     def _keep_serving(self) -> None:
-        """After a GOAWAY, either way, HTTP/2 lets the open streams finish (RFC 9113, 6.8); the
-        ``h2`` library closes the whole connection instead, so its state is put back to open and
-        :attr:`closing` keeps new streams out."""
+        """After our own GOAWAY too, the open streams finish (see :class:`_Connection`)."""
         if self.h2.state_machine.state is ConnectionState.CLOSED:
             self.h2.state_machine.state = ConnectionState.SERVER_OPEN
 
@@ -272,12 +286,22 @@ class Http2Connection(asyncio.Protocol):
 
     def _flush(self) -> None:
         data = self.h2.data_to_send()
-        if data and self.transport is not None and not self.transport.is_closing():
+        if data and self.transport is not None and not self.transport.is_closing() and not self.finished:
             self.transport.write(data)
 
     def _close(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.close()
+        """Ends our side and lets the client close: closing a socket with the client's last frames
+        (a SETTINGS ack, a WINDOW_UPDATE) unread makes the kernel reset the connection, and a reset
+        can throw away the answer the client has not read yet."""
+        transport = self.transport
+        if transport is None or transport.is_closing() or self.finished:
+            return
+        self.finished = True
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        self.loop.call_later(LINGER, transport.close)
 
 
 def _address(info: Any) -> tuple[str, int] | None:
