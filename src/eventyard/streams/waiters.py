@@ -8,53 +8,9 @@ commits in between still wakes it. Nothing polls.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+from eventyard.wakeups import Wakeups, wait_or_timeout
 
-from eventyard.clock import Clock
+#: Futures per shard row, woken by ``notify`` (see :mod:`eventyard.wakeups`).
+ShardWaiters = Wakeups[int]
 
-
-class ShardWaiters:
-    """Futures per shard row, woken by :meth:`notify`."""
-
-    def __init__(self) -> None:
-        self._waiting: dict[int, set[asyncio.Future[None]]] = {}
-
-    def arm(self, shard_row: int) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(shard_row, set()).add(future)
-        return future
-
-    def disarm(self, shard_row: int, future: asyncio.Future[None]) -> None:
-        waiting = self._waiting.get(shard_row)
-        if waiting is not None:
-            waiting.discard(future)
-            if not waiting:
-                del self._waiting[shard_row]
-        if not future.done():
-            future.cancel()
-
-    def notify(self, shard_row: int) -> None:
-        """Records may have arrived on ``shard_row``: wake everyone waiting on it."""
-        waiting = self._waiting.pop(shard_row, None)
-        if waiting:
-            for future in waiting:
-                if not future.done():
-                    future.set_result(None)
-
-    def waiting_on(self, shard_row: int) -> int:
-        return len(self._waiting.get(shard_row, ()))
-
-
-async def wait_or_timeout(clock: Clock, future: asyncio.Future[None], until: float) -> None:
-    """Wait until ``future`` is woken or the clock reaches ``until``, whichever comes first."""
-    if future.done():
-        return
-    sleeper = asyncio.ensure_future(clock.sleep_until(until))
-    try:
-        await asyncio.wait((future, sleeper), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if not sleeper.done():
-            sleeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sleeper
+__all__ = ["ShardWaiters", "wait_or_timeout"]

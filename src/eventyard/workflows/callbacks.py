@@ -10,7 +10,6 @@ to 60 seconds for one, woken when a task is scheduled on this node or, on Postgr
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -18,6 +17,7 @@ import orjson
 
 from eventyard.service import RequestContext, Service
 from eventyard.storage.base import Listener
+from eventyard.wakeups import Wakeups, wait_or_timeout
 from eventyard.workflows import execution_store as store
 from eventyard.workflows.api_errors import InvalidOutput, InvalidToken, TaskTimedOut
 from eventyard.workflows.engine import ExecutionEngine
@@ -28,28 +28,8 @@ log = logging.getLogger("eventyard.workflows")
 POLL_SECONDS = 60.0
 
 
-class ActivityWaiters:
+class ActivityWaiters(Wakeups[str]):
     """Long polls of GetActivityTask per activity ARN, woken when a task of it is scheduled."""
-
-    def __init__(self) -> None:
-        self._waiting: dict[str, set[asyncio.Future[None]]] = {}
-
-    def arm(self, activity_arn: str) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(activity_arn, set()).add(future)
-        return future
-
-    def disarm(self, activity_arn: str, future: asyncio.Future[None]) -> None:
-        waiting = self._waiting.get(activity_arn)
-        if waiting is not None:
-            waiting.discard(future)
-            if not waiting:
-                del self._waiting[activity_arn]
-
-    def notify(self, activity_arn: str) -> None:
-        for future in self._waiting.pop(activity_arn, set()):
-            if not future.done():
-                future.set_result(None)
 
 
 class CallbackOperations(Service):
@@ -115,11 +95,7 @@ class CallbackOperations(Service):
                     return {"taskToken": taken.token, "input": taken.input or "{}"}
                 if clock.now() >= deadline:
                     return {}
-                sleeper = asyncio.ensure_future(clock.sleep_until(deadline))
-                try:
-                    await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    sleeper.cancel()
+                await wait_or_timeout(clock, waiter, deadline)
             finally:
                 self.activity_waiters.disarm(activity_arn, waiter)
 
