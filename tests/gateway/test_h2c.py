@@ -146,3 +146,12 @@ def test_subscribe_to_shard_streams_events_until_the_client_resets(server: Serve
         client.sock.sendall(client.h2.data_to_send())
         status, _ = client.call("ListStreams", {})  # the connection serves on after the reset
         assert status == 200
+
+
+def test_a_stopping_server_does_not_wait_long_for_an_idle_connection() -> None:
+    with ServerProcess() as running, Client(running.port) as client:
+        status, _ = client.call("ListStreams", {})
+        assert status == 200
+        started = time.monotonic()
+        assert running.stop() == 0  # the client never closes its side: the server ends it
+        assert time.monotonic() - started < 4.0

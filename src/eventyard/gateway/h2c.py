@@ -66,8 +66,10 @@ class Http1Or2(HttpToolsProtocol):
         http2.data_received(head)
 
 
-#: How long a finished connection waits for the client to close its side before closing anyway.
+#: How long a finished connection waits for the client to close its side before closing anyway
+#: (while the server stops, only briefly: uvicorn waits for every connection to be gone).
 LINGER = 5.0
+LINGER_STOPPING = 0.2
 
 
 class _Connection(H2Connection):
@@ -107,6 +109,7 @@ class Http2Connection(asyncio.Protocol):
         self.client: tuple[str, int] | None = None
         self.closing = False
         self.finished = False  # our side is written and ended
+        self.stopping = False  # the server is stopping
 
     # --- the transport's side -----------------------------------------------------------------------
 
@@ -164,7 +167,7 @@ class Http2Connection(asyncio.Protocol):
 
     def shutdown(self) -> None:
         """uvicorn's graceful shutdown: no new streams; the transport closes when the app is done."""
-        self.closing = True
+        self.closing = self.stopping = True
         self.h2.close_connection()
         self._keep_serving()
         self._flush()
@@ -301,7 +304,7 @@ class Http2Connection(asyncio.Protocol):
             transport.close()
             return
         transport.write_eof()
-        self.loop.call_later(LINGER, transport.close)
+        self.loop.call_later(LINGER_STOPPING if self.stopping else LINGER, transport.close)
 
 
 def _address(info: Any) -> tuple[str, int] | None:
