@@ -29,7 +29,7 @@ class QueueCore(Service):
         super().__init__(yard)
         self.catalogue = QueueCatalogue(yard.db)
         self.messages = MessageStore(yard.db)
-        self.waiters = Waiters(yard.clock)
+        self.waiters = Waiters()
         self._cache: dict[tuple[str, str, str], tuple[Queue, float]] = {}
         self._shared = yard.db.shared_by_nodes
 

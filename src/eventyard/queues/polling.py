@@ -9,19 +9,9 @@ node, at the moment the earliest delayed or in-flight message becomes visible, a
 
 from __future__ import annotations
 
-import asyncio
-
-from eventyard.clock import Clock
 from eventyard.wakeups import Wakeups, wait_or_timeout
 
+#: Futures of long polls per queue id, woken by ``notify`` (see :mod:`eventyard.wakeups`).
+Waiters = Wakeups[int]
 
-class Waiters(Wakeups[int]):
-    """Futures of long polls, per queue id, woken by :meth:`notify` (see :mod:`eventyard.wakeups`)."""
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__()
-        self.clock = clock
-
-    async def wait(self, future: asyncio.Future[None], until: float) -> None:
-        """Wait until ``future`` is woken or the clock reaches ``until``, whichever comes first."""
-        await wait_or_timeout(self.clock, future, until)
+__all__ = ["Waiters", "wait_or_timeout"]

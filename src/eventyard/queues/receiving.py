@@ -12,6 +12,7 @@ from eventyard.queues.core import QueueCore
 from eventyard.queues.errors import invalid_value
 from eventyard.queues.message_store import DeadLetter, Leased
 from eventyard.queues.messages import from_storable, md5_of_attributes, select_attributes
+from eventyard.queues.polling import wait_or_timeout
 from eventyard.queues.store import Queue
 from eventyard.service import RequestContext
 
@@ -99,7 +100,7 @@ class Receiving(QueueCore):
                     continue
                 next_visible = await self.messages.next_visible_at(queue.id, now)
                 until = deadline if next_visible is None else min(deadline, next_visible)
-                await self.waiters.wait(armed, until)
+                await wait_or_timeout(self.yard.clock, armed, until)
             finally:
                 if armed is not None:
                     self.waiters.disarm(queue.id, armed)

@@ -28,8 +28,8 @@ log = logging.getLogger("eventyard.workflows")
 POLL_SECONDS = 60.0
 
 
-class ActivityWaiters(Wakeups[str]):
-    """Long polls of GetActivityTask per activity ARN, woken when a task of it is scheduled."""
+#: Long polls of GetActivityTask per activity ARN, woken when a task of it is scheduled.
+ActivityWaiters = Wakeups[str]
 
 
 class CallbackOperations(Service):
