@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -92,6 +93,35 @@ async def test_publish_is_traced_to_the_queue_message_of_each_subscription(conso
     (subscription,) = answer["trace"]["subscriptions"]
     received = (await sqs.receive_message(QueueUrl=url))["Messages"][0]
     assert subscription["endpoint"] == queue_arn and subscription["MessageId"] == received["MessageId"]
+
+
+async def test_publishes_together_are_each_traced_to_their_own_message_in_every_queue(
+    console: ConsoleClient,
+) -> None:
+    """Twelve publishes in one turn of the loop are written together (ten messages a staged batch per
+    queue); each trace names, for each subscription, the queue message that publish became."""
+    yard = console.yard
+    sns, sqs = yard.client("sns"), yard.client("sqs")
+    topic = (await sns.create_topic(Name="order-fanout"))["TopicArn"]
+    urls = {}
+    for name in ("billing", "shipping"):
+        url = (await sqs.create_queue(QueueName=name))["QueueUrl"]
+        arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+        await sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        urls[arn] = url
+    published = await asyncio.gather(*(sns.publish(TopicArn=topic, Message=f"order {n}") for n in range(12)))
+    received: dict[str, dict[str, str]] = {arn: {} for arn in urls}  # queue -> SNS MessageId -> queue MessageId
+    for arn, url in urls.items():
+        while len(received[arn]) < 12:
+            for message in (await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10))["Messages"]:
+                received[arn][json.loads(message["Body"])["MessageId"]] = message["MessageId"]
+    for answer in published:
+        _, found = await console.get("trace", id=answer["MessageId"])
+        deliveries = {d["endpoint"]: d for d in found["trace"]["subscriptions"]}
+        assert deliveries.keys() == urls.keys()
+        for arn, delivery in deliveries.items():
+            assert delivery["status"] == "written"
+            assert delivery["MessageId"] == received[arn][answer["MessageId"]]
 
 
 async def test_trace_names_the_stream_record_a_rule_put(console: ConsoleClient) -> None:

@@ -136,8 +136,10 @@ class Prepared:
     now: float = 0.0
     tracer: Any = None
     traced: dict[int, dict[str, Any]] = field(default_factory=dict)  # entry -> its trace step (matched ones)
+    #: (entry, subscription ARN) -> that delivery in the entry's trace step, to mark it written
+    deliveries: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
     _claimed: list[Timer] = field(default_factory=list)
-    _written: list[StagedCall] = field(default_factory=list)
+    _written: list[_Unit] = field(default_factory=list)
 
     def write(self, c: Any) -> list[dict[str, Any]]:
         """The publish's writes on ``c`` (the caller's transaction); returns the answer per entry."""
@@ -161,14 +163,14 @@ class Prepared:
             try:
                 for unit in units:
                     unit.call.write(c)
-                self._written = [unit.call for unit in units]
+                self._written = units
             except Exception:
                 c.execute("ROLLBACK TO SAVEPOINT sns_staged")
                 for unit in units:
                     c.execute("SAVEPOINT sns_unit")
                     try:
                         unit.call.write(c)
-                        self._written.append(unit.call)
+                        self._written.append(unit)
                     except Exception:  # the delivery job retries and reports
                         c.execute("ROLLBACK TO SAVEPOINT sns_unit")
                         rows += unit.fallback
@@ -189,23 +191,19 @@ class Prepared:
     def _trace_steps(self, duplicates: set[int]) -> list[tuple[str, str, dict[str, Any]]]:
         """Each matched message's trace step (see :mod:`eventyard.trace`), its queue messages as written."""
         for unit in self._written:
-            found = next((u for u in self.units if u.call is unit), None)
-            if found is None:
-                continue
-            result = unit.result or {}
+            result = unit.call.result or {}
             sent = [result] if "MessageId" in result else result.get("Successful", [])
             for index, message in enumerate(sent):
-                position = found.positions[int(message.get("Id", index))]
-                for delivery in self.traced[position]["subscriptions"]:
-                    if delivery["arn"] == found.subscription:
-                        delivery.update(status="written", MessageId=message["MessageId"])
+                delivery = self.deliveries[(unit.positions[int(message.get("Id", index))], unit.subscription)]
+                delivery["status"] = "written"
+                delivery["MessageId"] = message["MessageId"]
         return [
             (self.notifications[p].message_id, "event", body) for p, body in self.traced.items() if p not in duplicates
         ]
 
     def committed(self) -> None:
-        for call in self._written:
-            call.committed()
+        for unit in self._written:
+            unit.call.committed()
         self.kernel.fire_now(self._claimed)
 
 
@@ -350,7 +348,7 @@ class Publishing(TopicCore):
             dedup = hashlib.sha256(entry.message.encode("utf-8")).hexdigest()
         return Notification(
             kind=NOTIFICATION,
-            message_id=new_uuid(),
+            message_id=new_id(),  # UUID-shaped; sequential, so the trace's index grows at its end
             topic_arn=topic.arn,
             message=entry.message,
             timestamp=timestamp(now),
@@ -384,15 +382,15 @@ class Publishing(TopicCore):
                 matched_by.append((position, n, matched, Envelopes(n, self.signer)))
                 if not self.yard.trace.enabled:
                     continue
+                deliveries = [
+                    {"arn": sub.arn, "protocol": sub.protocol, "endpoint": sub.endpoint, "status": "pending"}
+                    for sub in matched
+                ]
                 prepared.traced[position] = {
-                    "kind": "sns",
-                    "topic": topic.arn,
-                    "subject": n.subject,
-                    "subscriptions": [
-                        {"arn": sub.arn, "protocol": sub.protocol, "endpoint": sub.endpoint, "status": "pending"}
-                        for sub in matched
-                    ],
-                }
+                    "kind": "sns", "topic": topic.arn, "subject": n.subject, "subscriptions": deliveries
+                }  # fmt: skip
+                for delivery in deliveries:
+                    prepared.deliveries[(position, delivery["arn"])] = delivery
         enveloped = [(env, {"sqs"} if any(_enveloped(s) for s in subs) else set()) for _, _, subs, env in matched_by]
         await presign(enveloped, self.signer)  # all of this turn's signatures in one batch
         for position, n, matched, envelopes in matched_by:
