@@ -16,12 +16,24 @@ that runs every check the operation runs, reads what it needs, and returns a :cl
 nothing is written until ``write``. Staging raises what the operation would raise (a missing
 queue, a bad message); the caller decides what to do then (the bus falls back to a delivery that
 retries and dead-letters).
+
+A caller writing many staged calls at once (an SNS fan-out: one SendMessageBatch per subscribed
+queue) writes them inside :func:`rows_together`: a store that can (the queue's plain messages) then
+hands its rows to the group (:func:`defer`) instead of inserting them, and they are inserted when the
+group ends, every call's at once. Ten queues' messages cost one INSERT instead of ten, and the
+storage thread takes the GIL back from SQLite once instead of once a row. A failure then fails the
+group; the caller's savepoint takes it back, as it would one call's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
+
+RowWriter = Callable[[Any, list[Any]], None]
+_group: ContextVar[dict[tuple[RowWriter, Any], list[Any]] | None] = ContextVar("eventyard_rows_together", default=None)
 
 
 class CannotStage(Exception):
@@ -50,3 +62,26 @@ class StagedCall:
         """The caller's transaction committed: do what the operation does after its own commit."""
         if self._committed is not None:
             self._committed()
+
+
+@contextmanager
+def rows_together() -> Iterator[None]:
+    """Write the staged calls made inside as one group: deferred rows are inserted at its end."""
+    group: dict[tuple[RowWriter, Any], list[Any]] = {}
+    token = _group.set(group)
+    try:
+        yield
+        for (write, connection), rows in group.items():
+            write(connection, rows)
+    finally:
+        _group.reset(token)
+
+
+def defer(write: RowWriter, connection: Any, rows: list[Any]) -> bool:
+    """Hand ``rows`` to the group open on this thread, if there is one: ``write(connection, rows)``
+    inserts them, with every other call's, when it ends. False when none is open: insert them now."""
+    group = _group.get()
+    if group is None:
+        return False
+    group.setdefault((write, connection), []).extend(rows)
+    return True

@@ -10,10 +10,12 @@ so they survive restarts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
 
+from eventyard import staging
 from eventyard.ids import new_id, random_hex
 from eventyard.queues.errors import QueueDoesNotExist
 from eventyard.queues.store import Queue, dumps
@@ -35,6 +37,8 @@ _INSERT_PLAIN = (
     "INSERT INTO sqs_messages (queue_id, message_id, body, md5_body, sender_id, sent_at, visible_at, expires_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+#: Plain rows a statement at most (8 values each: within every SQLite's and PostgreSQL's bounds).
+_PLAIN_ROWS = 64
 _LEASE = (
     "UPDATE sqs_messages SET visible_at = ?, receive_count = receive_count + 1,"
     " first_received_at = COALESCE(first_received_at, ?), received_at = ?, receipt = ? WHERE id = ?"
@@ -90,6 +94,26 @@ def _leased(row: Any) -> Leased:
 def _is_plain(row: tuple[Any, ...]) -> bool:
     """Nothing beyond the first twelve columns: no attributes, system attributes, group or dedup id."""
     return row[4] is None and row[6] is None and row[14] is None and row[15] is None and row[16] is None
+
+
+@lru_cache(maxsize=8)
+def _insert_plain_sql(count: int) -> str:
+    return _INSERT_PLAIN + ", (?, ?, ?, ?, ?, ?, ?, ?)" * (count - 1)
+
+
+def insert_plain(connection: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Plain rows in few statements: 64 a statement, the rest by powers of two (so at most seven
+    statement texts, for the statement caches); one statement is one step of SQLite, where
+    ``executemany`` steps (and takes the GIL back) once a row."""
+    start = 0
+    while start < len(rows):
+        count = min(_PLAIN_ROWS, 1 << ((len(rows) - start).bit_length() - 1))
+        if count == 1:
+            connection.execute(_INSERT_PLAIN, rows[start])
+        else:
+            values = [value for row in rows[start : start + count] for value in row]
+            connection.execute(_insert_plain_sql(count), values)
+        start += count
 
 
 def _nonce() -> str:
@@ -154,10 +178,8 @@ class MessageStore:
             plain = [
                 (queue.id, m.message_id, m.body, m.md5_body, m.sender_id, now, now + m.delay, expires) for m in messages
             ]
-            if len(plain) == 1:
-                connection.execute(_INSERT_PLAIN, plain[0])
-            elif plain:
-                connection.executemany(_INSERT_PLAIN, plain)
+            if not staging.defer(insert_plain, connection, plain):  # in a group, inserted at its end
+                insert_plain(connection, plain)
             if plain and self.shared:
                 connection.notify(CHANNEL, str(queue.id))
             return [(m.message_id, None) for m in messages]
@@ -190,11 +212,11 @@ class MessageStore:
             results.append((m.message_id, sequence))
         plain = [r[:4] + r[8:12] for r in rows if _is_plain(r)]  # a batch that mixes plain and other messages
         full = [r for r in rows if not _is_plain(r)] if len(plain) < len(rows) else []
-        for statement, values in ((_INSERT_PLAIN, plain), (_INSERT, full)):
-            if len(values) == 1:
-                connection.execute(statement, values[0])
-            elif values:
-                connection.executemany(statement, values)
+        insert_plain(connection, plain)
+        if len(full) == 1:
+            connection.execute(_INSERT, full[0])
+        elif full:
+            connection.executemany(_INSERT, full)
         if rows and self.shared:
             connection.notify(CHANNEL, str(queue.id))
         return results

@@ -34,7 +34,7 @@ from eventyard.errors import EventyardError
 from eventyard.ids import new_id, new_uuid
 from eventyard.kernel import Timer
 from eventyard.service import RequestContext
-from eventyard.staging import StagedCall
+from eventyard.staging import StagedCall, rows_together
 from eventyard.topics import store
 from eventyard.topics.core import TopicCore
 from eventyard.topics.delivery import OWNER as DELIVERIES
@@ -161,8 +161,9 @@ class Prepared:
         if units:  # all under one savepoint; should one fail, again one by one (a queue deleted meanwhile)
             c.execute("SAVEPOINT sns_staged")
             try:
-                for unit in units:
-                    unit.call.write(c)
+                with rows_together():  # every queue's messages in a few INSERTs (see eventyard.staging)
+                    for unit in units:
+                        unit.call.write(c)
                 self._written = units
             except Exception:
                 c.execute("ROLLBACK TO SAVEPOINT sns_staged")
