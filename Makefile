@@ -7,8 +7,8 @@ SHARED ?= ../shared
 
 .PHONY: run test check fmt conformance bench clean
 
-# setup.py compiles these with mypyc: an edit to one rebuilds them (a stale build would shadow it)
-NATIVE := setup.py $(wildcard src/eventyard/bus/patterns/*.py)
+# setup.py compiles these (mypyc, and the SNS signer's C): an edit to one rebuilds them (a stale build would shadow it)
+NATIVE := setup.py $(wildcard src/eventyard/bus/patterns/*.py) src/eventyard/topics/_signer.c
 
 # `make run` installs what serving needs; everything else also installs the test and developer extras.
 SERVING := $(VENV)/.serving

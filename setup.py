@@ -1,9 +1,11 @@
-"""Builds the pattern matcher's modules as C extensions with mypyc, when it can.
+"""Builds the pattern matcher's modules as C extensions with mypyc, and the SNS signer, when it can.
 
 Everything else about the package is in ``pyproject.toml``. The modules listed in ``COMPILED`` are
-ordinary, fully typed Python; mypyc turns them into C (about 1.5x faster matching). Where that
-cannot happen (no C compiler, ``EVENTYARD_PURE_PYTHON=1``, an unsupported interpreter), the same
-modules run as plain Python: a failed compilation is reported and skipped, never fatal.
+ordinary, fully typed Python; mypyc turns them into C (about 1.5x faster matching). ``SIGNER`` is a
+small C module that signs SNS notifications on threads of its own, off the GIL (it needs OpenSSL's
+headers and libcrypto). Where that cannot happen (no C compiler or headers, ``EVENTYARD_PURE_PYTHON=1``,
+an unsupported interpreter), the same modules run as plain Python and the event loop signs: a
+failed compilation is reported and skipped, never fatal.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from __future__ import annotations
 import os
 import sys
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 COMPILED = [
     f"src/eventyard/bus/patterns/{name}.py"
     for name in ("exclusions", "index", "interest", "machine", "reader", "segments", "values")
 ]
+
+SIGNER = Extension(
+    "eventyard.topics._signer", ["src/eventyard/topics/_signer.c"], libraries=["crypto"], extra_compile_args=["-O2"]
+)
 
 
 class OptionalBuildExt(build_ext):
@@ -37,7 +43,7 @@ class OptionalBuildExt(build_ext):
 
     @staticmethod
     def _skip(error: Exception) -> None:
-        print(f"eventyard: compiling the matcher failed ({error}); it runs as pure Python", file=sys.stderr)
+        print(f"eventyard: compiling a C extension failed ({error}); it runs as pure Python", file=sys.stderr)
 
 
 def extensions() -> list:
@@ -46,10 +52,10 @@ def extensions() -> list:
     try:
         from mypyc.build import mypycify
 
-        return mypycify(COMPILED, opt_level="3", debug_level="0", group_name="eventyard_native")
+        return [*mypycify(COMPILED, opt_level="3", debug_level="0", group_name="eventyard_native"), SIGNER]
     except Exception as error:  # mypyc missing or refusing: stay pure Python
         OptionalBuildExt._skip(error)
-        return []
+        return [SIGNER]
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

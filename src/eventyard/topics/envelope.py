@@ -117,12 +117,29 @@ class Envelopes:
         self.signer = signer
         self._signed: dict[str, tuple[str, str] | None] = {}  # message text -> (signature, cert URL)
         self._parts: dict[str, tuple[str, str]] = {}  # message text -> the layout around the subscription ARN
+        self._signing: dict[str, tuple[dict[str, Any], Any]] = {}  # message text -> (document, signature owed)
+
+    def sign_early(self, protocol: str) -> None:
+        """Have ``protocol``'s text signed off the loop now (see ``Signer.submit``), if it can be."""
+        document = self.signable(protocol)
+        if document is not None and self.signer is not None:
+            pending = self.signer.submit(document, self.notification.signature_version)
+            if pending is not None:
+                self._signing[document["Message"]] = (document, pending)
+
+    def _owed(self, text: str) -> None:
+        """Take the signature of ``text`` that was asked for early, if one was."""
+        found = self._signing.pop(text, None)
+        if found is not None:
+            self.signed_with(found[0], found[1].result())
 
     def _signature(self, document: dict[str, Any]) -> tuple[str, str] | None:
         n = self.notification
         if not n.signed or self.signer is None:
             return None
         key = document["Message"]
+        if self._signing:
+            self._owed(key)
         if key not in self._signed:
             self._signed[key] = (self.signer.sign(document, n.signature_version), self.signer.cert_url(n.endpoint))
         return self._signed[key]
@@ -130,6 +147,8 @@ class Envelopes:
     def signable(self, protocol: str) -> dict[str, Any] | None:
         """The fields a notification's signature covers for ``protocol``'s text, when it is still unsigned."""
         n = self.notification
+        if self._signing:
+            self._owed(n.message_for(protocol))
         if n.kind != NOTIFICATION or not n.signed or self.signer is None or n.message_for(protocol) in self._signed:
             return None
         document = {"Type": NOTIFICATION, "MessageId": n.message_id, "TopicArn": n.topic_arn,

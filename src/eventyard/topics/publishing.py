@@ -300,14 +300,30 @@ class Publishing(TopicCore):
         """Publish one message together with the others that reach the same topic in this turn of the
         event loop: one match, one staged SendMessageBatch per queue and one transaction for all of them
         (group commit one level up). Each caller still gets its own answer once it is durable."""
+        made = await self._made_early(context, topic, entry)
         key = (topic.arn, context.endpoint)
         batch = self._batches.get(key)
         if batch is None or len(batch) >= COALESCE:
             batch = self._batches[key] = []
             asyncio.get_running_loop().call_soon(self._flush, key, batch, context, topic)
         answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        batch.append((entry, answer))
+        batch.append((entry, answer, made))
         return await answer
+
+    async def _made_early(
+        self, context: RequestContext, topic: Topic, entry: Entry
+    ) -> tuple[Notification, Envelopes] | None:
+        """The notification of a publish to a standard topic, made now and its signature asked for at
+        once, where a signing thread signs (see :mod:`.signing`): it signs while the loop reads the
+        other requests of this turn. None where the loop signs, or nothing would be delivered."""
+        if not self.signer.early or entry.per_protocol is not None:
+            return None
+        if not (await self.catalogue.fanout(topic.arn)).subscriptions:
+            return None
+        notification = self.notification(context, topic, entry, self.now())
+        envelopes = Envelopes(notification, self.signer)
+        envelopes.sign_early("sqs")
+        return notification, envelopes
 
     def _flush(self, key: tuple[str, str], batch: list[Any], context: RequestContext, topic: Topic) -> None:
         if self._batches.get(key) is batch:
@@ -318,19 +334,21 @@ class Publishing(TopicCore):
 
     async def _publish_together(self, context: RequestContext, topic: Topic, batch: list[Any]) -> None:
         try:
-            results = await self._publish(context, topic, [entry for entry, _ in batch])
+            results = await self._publish(context, topic, [entry for entry, _, _ in batch], [m for _, _, m in batch])
         except Exception as error:
-            for _, answer in batch:
+            for _, answer, _ in batch:
                 if not answer.done():
                     answer.set_exception(error)
             return
-        for (_, answer), result in zip(batch, results, strict=True):
+        for (_, answer, _), result in zip(batch, results, strict=True):
             if not answer.done():
                 answer.set_result(result)
 
-    async def _publish(self, context: RequestContext, topic: Topic, entries: list[Entry]) -> list[dict[str, Any]]:
+    async def _publish(
+        self, context: RequestContext, topic: Topic, entries: list[Entry], made: list[Any] | None = None
+    ) -> list[dict[str, Any]]:
         if not topic.fifo:
-            prepared = await self.prepare(context, topic, entries)
+            prepared = await self.prepare(context, topic, entries, made)
             results = await self.write(prepared.write)
             prepared.committed()
             return results
@@ -364,11 +382,21 @@ class Publishing(TopicCore):
             signed=not topic.fifo,
         )
 
-    async def prepare(self, context: RequestContext, topic: Topic, entries: list[Entry]) -> Prepared:
-        """Check, match and stage (see the module doc); nothing is written yet."""
+    async def prepare(
+        self,
+        context: RequestContext,
+        topic: Topic,
+        entries: list[Entry],
+        made: list[tuple[Notification, Envelopes] | None] | None = None,
+    ) -> Prepared:
+        """Check, match and stage (see the module doc); nothing is written yet. ``made``: the entries'
+        notifications made already (see ``_made_early``), where they were."""
         now = self.now()
         fanout = await self.catalogue.fanout(topic.arn)
-        notifications = [self.notification(context, topic, entry, now) for entry in entries]
+        made = made or [None] * len(entries)
+        notifications = [
+            m[0] if m else self.notification(context, topic, e, now) for e, m in zip(entries, made, strict=True)
+        ]
         prepared = Prepared(topic, notifications, kernel=self.yard.kernel, now=now, tracer=self.yard.trace)
         prepared.results = [
             {"MessageId": n.message_id, **({"SequenceNumber": n.sequence} if n.sequence else {})} for n in notifications
@@ -380,7 +408,9 @@ class Publishing(TopicCore):
         for position, n in enumerate(notifications):
             matched = fanout.match(n.attributes, n.message_for) if fanout.subscriptions else []
             if matched:
-                matched_by.append((position, n, matched, Envelopes(n, self.signer)))
+                early = made[position]
+                envelopes = early[1] if early else Envelopes(n, self.signer)
+                matched_by.append((position, n, matched, envelopes))
                 if not self.yard.trace.enabled:
                     continue
                 deliveries = [

@@ -12,10 +12,16 @@ The key is made once per database, on first start, and kept there (``sns_signing
 signs with the same key, and a message signed before a restart still verifies after it. The server
 serves the certificate at ``/_eventyard/sns/SimpleNotificationService-<key id>.pem``.
 
-Key size: signing is on Publish's path, once per message (in a child process on the server, see
-:mod:`.signers`, but a publish waits for it all the same). An RSA-2048 signature costs ~350 µs
+Key size: signing is on Publish's path, once per message. An RSA-2048 signature costs ~350 µs
 here, RSA-1024 ~100 µs, so new databases get 1024-bit keys unless ``EVENTYARD_SNS_SIGNING_KEY_BITS``
 says otherwise (2048 for AWS's size; verifiers accept either, as the certificate names the key).
+
+Where: where the C extension ``_signer`` was built (with OpenSSL's headers, at install), threads
+of its own sign (two, ``EVENTYARD_SNS_SIGNING_THREADS``), never taking the GIL: Publish hands
+them each message as soon as it has one (:meth:`Signer.submit`) and takes the signature when it
+lays out the envelopes, so the event loop goes on with other requests meanwhile. Elsewhere, and
+with ``EVENTYARD_SNS_SIGNING_THREADS=0``, the loop signs (``cryptography``); ``EVENTYARD_SNS_SIGNERS=1``
+signs in a child process instead (:mod:`.signers`). All three give the same signatures (PKCS#1 v1.5 is deterministic).
 """
 
 from __future__ import annotations
@@ -38,8 +44,16 @@ from eventyard.topics.signers import SigningProcess
 if TYPE_CHECKING:
     from eventyard.yard import Yard
 
+try:  # built at install where a C compiler and OpenSSL's headers are (setup.py); optional
+    from eventyard.topics import _signer  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the install
+    _signer = None
+
 log = logging.getLogger("eventyard.topics")
 KEY_BITS = int(os.environ.get("EVENTYARD_SNS_SIGNING_KEY_BITS", "1024"))
+#: Signing threads (``EVENTYARD_SNS_SIGNING_THREADS``; 0: sign on the loop). Two measured faster than
+#: one beside the loop on two cores (Publish -> 1 SQS subscription, medians 5,340 against 5,005/s).
+THREADS = 2
 CERT_PATH = "/_eventyard/sns/"
 CERT_PREFIX = "SimpleNotificationService-"
 NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
@@ -87,10 +101,11 @@ def _new_key(now: float) -> tuple[str, str, str]:
 class Signer:
     """Signs with the database's key; ``start`` makes the key on the first run.
 
-    ``processes = 1`` (``EVENTYARD_SNS_SIGNERS=1``) signs in a child process instead of on the event
-    loop (:mod:`.signers`). The default is the loop: measured side by side on a quiet machine, the
-    child's hand-off cost more than the ~100 µs signature it takes off the loop (Publish -> 10 SQS
-    subscriptions 1.98x ministack on the loop, 1.72x in the child; docs/benchmarks.md).
+    The C extension's signing threads when it was built (see the module doc), else the event loop.
+    ``processes = 1`` (``EVENTYARD_SNS_SIGNERS=1``) signs in a child process instead (:mod:`.signers`):
+    measured side by side, the child's hand-off cost more than the ~100 µs signature it takes off the
+    loop (Publish -> 10 SQS subscriptions 1.98x ministack on the loop, 1.72x in the child;
+    docs/benchmarks.md).
     """
 
     def __init__(self, yard: Yard) -> None:
@@ -100,6 +115,8 @@ class Signer:
         self._key: Any = None
         self._pem = ""
         self._child: SigningProcess | None = None
+        self._threads: list[Any] = []  # the C extension's signing threads, when there are
+        self._next = 0
 
     async def start(self) -> None:
         found = await self.yard.db.read(store.signing_key)
@@ -115,6 +132,12 @@ class Signer:
         assert found is not None
         self.key_id, self._pem, _ = found
         self._key = serialization.load_pem_private_key(self._pem.encode(), password=None)
+        wanted = int(os.environ.get("EVENTYARD_SNS_SIGNING_THREADS", str(THREADS))) if not self.processes else 0
+        if _signer is not None and not self._threads:
+            try:
+                self._threads = [_signer.Signer(self._pem.encode()) for _ in range(wanted)]
+            except Exception:  # signing stays on the loop: slower, as correct
+                log.warning("sns: could not start the signing threads; signing on the event loop", exc_info=True)
         if self.processes and self._child is None:
             try:
                 self._child = SigningProcess(self._pem)
@@ -122,6 +145,23 @@ class Signer:
             except Exception:  # signing stays on the loop: slower, as correct
                 log.warning("sns: could not start the signing process; signing on the event loop", exc_info=True)
                 self._child = None
+
+    @property
+    def early(self) -> bool:
+        """Whether signatures are made off the loop from :meth:`submit`, so worth asking for early."""
+        return bool(self._threads)
+
+    def submit(self, message: dict[str, Any], version: str) -> Any:
+        """Start signing ``message`` on a signing thread (each in turn); ``.result()`` of what this
+        returns is the signature (waiting for it, the GIL released). None without signing threads (or
+        should one refuse: a forked process has none)."""
+        if not self._threads:
+            return None
+        self._next = (self._next + 1) % len(self._threads)
+        try:
+            return self._threads[self._next].submit(string_to_sign(message).encode("utf-8"), version == "2")
+        except RuntimeError:
+            return None
 
     async def stop(self) -> None:
         if self._child is not None:
