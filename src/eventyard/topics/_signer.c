@@ -109,6 +109,10 @@ static int Signer_init(Signer *self, PyObject *args, PyObject *kwargs) {
     const char *pem;
     Py_ssize_t size;
     if (!PyArg_ParseTuple(args, "y#", &pem, &size)) return -1;
+    if (self->started || self->key != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "a Signer is made once");
+        return -1;
+    }
     BIO *bio = BIO_new_mem_buf(pem, (int)size);
     self->key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
@@ -200,9 +204,11 @@ static PyObject *Pending_result(Pending *self, PyObject *unused) {
 
 static void Pending_dealloc(Pending *self) {
     Signer *signer = self->signer;
-    pthread_mutex_lock(&signer->lock);
-    release(signer, self->job);
-    pthread_mutex_unlock(&signer->lock);
+    if (signer->owner == getpid()) { /* a forked child has no signing thread, and maybe a held lock: leave it */
+        pthread_mutex_lock(&signer->lock);
+        release(signer, self->job);
+        pthread_mutex_unlock(&signer->lock);
+    }
     Py_DECREF(signer);
     PyObject_Free(self);
 }
