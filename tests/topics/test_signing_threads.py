@@ -8,6 +8,7 @@ extension (setup.py), and from the source beside it.
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,21 @@ async def test_the_threads_sign_each_message_as_the_loop_would(yard: eventyard.Y
         for n in range(50)
     ]  # fmt: skip
     pending = [signer.submit(document, version) for document in documents]  # both threads, in turn
-    assert [p.result() for p in pending] == [signer.sign(document, version) for document in documents]
+    deadline = time.monotonic() + 30  # real threads: wait for them (nothing here runs on the yard's clock)
+    while not all(p.ready() for p in pending) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert [p.claim() for p in pending] == [signer.sign(document, version) for document in documents]
+
+
+@pytest.mark.skipif(signing._signer is None, reason="the C extension is not built on this machine")
+async def test_a_signature_no_thread_has_started_is_left_to_the_caller(yard: eventyard.Yard) -> None:
+    signer = yard.services["sns"].signer  # type: ignore[attr-defined]
+    document = {"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:000000000000:t",
+                "Message": "last in line", "Timestamp": "2026-12-03T12:00:00.000Z"}  # fmt: skip
+    queued = [signer.submit({**document, "MessageId": f"m{n}"}, "1") for n in range(400)]
+    claimed = queued[-1].claim()  # the last of 400 (~100 µs each): not started yet
+    assert claimed is None
+    assert queued[-1].claim() is None and not queued[-1].ready()  # and never made by a thread
 
 
 @pytest.mark.parametrize("threads", ["2", "0"])

@@ -1,9 +1,12 @@
 /* Notification signatures made by a thread of their own, which never takes the GIL.
  *
  * Publish hands each message's string to sign to the thread as soon as it has the message
- * (submit), and takes the signature (result) once it lays out the envelopes: meanwhile the event
+ * (submit), and takes the signature (claim) once it lays out the envelopes: meanwhile the event
  * loop goes on with other requests and the other core signs. The thread only ever touches its own
- * queue, guarded by a mutex; a signature waits for it with the GIL released. Python's own signing
+ * queue, guarded by a mutex; a signature waits for it with the GIL released. The threads run at the
+ * lowest priority (nice 19), so they sign on a core nothing else wants; a signature they have not
+ * started when it is wanted is left to the caller (claim answers None), which signs it as it did
+ * before there were threads, so a busy machine costs no more than signing on the loop did. Python's own signing
  * (cryptography) releases the GIL too, but a thread running it must take the GIL back after every
  * signature, which waits for the loop; this one never does.
  *
@@ -15,6 +18,10 @@
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -24,12 +31,14 @@ typedef struct job {
     unsigned char *data;
     size_t length;
     int sha256;
-    int done;        /* guarded by the signer's mutex */
+    int state;       /* QUEUED, SIGNING, DONE or TAKEN (by the caller): guarded by the signer's mutex */
     int failed;
-    int references;  /* the queue's (until signed) and the Python handle's */
+    int references;  /* the queue's (until popped) and the Python handle's */
     char signature[1024];
     int signature_length;
 } job;
+
+enum { QUEUED, SIGNING, DONE, TAKEN };
 
 typedef struct {
     PyObject_HEAD
@@ -81,6 +90,9 @@ static EVP_PKEY_CTX *context_for(EVP_PKEY *key, const EVP_MD *md) {
 
 static void *work(void *argument) {
     Signer *signer = argument;
+#ifdef __linux__
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19); /* this thread only */
+#endif
     const EVP_MD *sha1 = EVP_sha1(), *sha256 = EVP_sha256();
     EVP_PKEY_CTX *with_sha1 = context_for(signer->key, sha1), *with_sha256 = context_for(signer->key, sha256);
     pthread_mutex_lock(&signer->lock);
@@ -90,12 +102,17 @@ static void *work(void *argument) {
         job *j = signer->head;
         signer->head = j->next;
         if (signer->head == NULL) signer->tail = NULL;
+        if (j->state == TAKEN) { /* its caller signed it already */
+            release(signer, j);
+            continue;
+        }
+        j->state = SIGNING;
         pthread_mutex_unlock(&signer->lock);
         EVP_PKEY_CTX *ctx = j->sha256 ? with_sha256 : with_sha1;
         int ok = ctx != NULL && sign_one(ctx, j->sha256 ? sha256 : sha1, j);
         pthread_mutex_lock(&signer->lock);
         j->failed = !ok;
-        j->done = 1;
+        j->state = DONE;
         release(signer, j);
         pthread_cond_broadcast(&signer->signed_);
     }
@@ -165,6 +182,7 @@ static PyObject *Signer_submit(Signer *self, PyObject *args) {
     j->length = (size_t)length;
     j->sha256 = sha256;
     j->references = 2;
+    j->state = QUEUED;
     Pending *pending = PyObject_New(Pending, &PendingType);
     if (pending == NULL) {
         free(j->data);
@@ -182,24 +200,30 @@ static PyObject *Signer_submit(Signer *self, PyObject *args) {
     return (PyObject *)pending;
 }
 
-static PyObject *Pending_result(Pending *self, PyObject *unused) {
+static PyObject *Pending_claim(Pending *self, PyObject *unused) {
     Signer *signer = self->signer;
     job *j = self->job;
     pthread_mutex_lock(&signer->lock);
-    int done = j->done;
+    int state = j->state;
+    if (state == QUEUED) j->state = TAKEN; /* not started: the thread will skip it */
     pthread_mutex_unlock(&signer->lock);
-    if (!done) {
+    if (state == QUEUED || state == TAKEN) Py_RETURN_NONE;
+    if (state == SIGNING) {
         Py_BEGIN_ALLOW_THREADS
         pthread_mutex_lock(&signer->lock);
-        while (!j->done) pthread_cond_wait(&signer->signed_, &signer->lock);
+        while (j->state != DONE) pthread_cond_wait(&signer->signed_, &signer->lock);
         pthread_mutex_unlock(&signer->lock);
         Py_END_ALLOW_THREADS
     }
-    if (j->failed) {
-        PyErr_SetString(PyExc_RuntimeError, "the signature could not be made");
-        return NULL;
-    }
+    if (j->failed) Py_RETURN_NONE;
     return PyUnicode_FromStringAndSize(j->signature, j->signature_length);
+}
+
+static PyObject *Pending_ready(Pending *self, PyObject *unused) {
+    pthread_mutex_lock(&self->signer->lock);
+    int done = self->job->state == DONE;
+    pthread_mutex_unlock(&self->signer->lock);
+    return PyBool_FromLong(done);
 }
 
 static void Pending_dealloc(Pending *self) {
@@ -214,7 +238,10 @@ static void Pending_dealloc(Pending *self) {
 }
 
 static PyMethodDef Pending_methods[] = {
-    {"result", (PyCFunction)Pending_result, METH_NOARGS, "The signature (base64), waiting for it with the GIL released."},
+    {"ready", (PyCFunction)Pending_ready, METH_NOARGS, "Whether the thread has made the signature."},
+    {"claim", (PyCFunction)Pending_claim, METH_NOARGS,
+     "The signature (base64), waiting with the GIL released if the thread is making it; None if it had "
+     "not started (the thread will not: the caller signs) or failed."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -128,10 +128,13 @@ class Envelopes:
                 self._signing[document["Message"]] = (document, pending)
 
     def _owed(self, text: str) -> None:
-        """Take the signature of ``text`` that was asked for early, if one was."""
+        """Take the signature of ``text`` asked for early, if one was: the thread's, or made here
+        should the thread not have started on it (see ``Signer.submit``)."""
         found = self._signing.pop(text, None)
-        if found is not None:
-            self.signed_with(found[0], found[1].result())
+        if found is not None and self.signer is not None:
+            document, pending = found
+            signature = pending.claim() or self.signer.sign(document, self.notification.signature_version)
+            self.signed_with(document, signature)
 
     def _signature(self, document: dict[str, Any]) -> tuple[str, str] | None:
         n = self.notification

@@ -17,9 +17,10 @@ here, RSA-1024 ~100 µs, so new databases get 1024-bit keys unless ``EVENTYARD_S
 says otherwise (2048 for AWS's size; verifiers accept either, as the certificate names the key).
 
 Where: where the C extension ``_signer`` was built (with OpenSSL's headers, at install), threads
-of its own sign (two, ``EVENTYARD_SNS_SIGNING_THREADS``), never taking the GIL: Publish hands
-them each message as soon as it has one (:meth:`Signer.submit`) and takes the signature when it
-lays out the envelopes, so the event loop goes on with other requests meanwhile. Elsewhere, and
+of its own sign (two, ``EVENTYARD_SNS_SIGNING_THREADS``), never taking the GIL, at the lowest
+priority: Publish hands them each message as soon as it has one (:meth:`Signer.submit`) and takes
+the signature when it lays out the envelopes, so the event loop goes on with other requests
+meanwhile; a signature no thread has started by then is made on the loop, as without threads. Elsewhere, and
 with ``EVENTYARD_SNS_SIGNING_THREADS=0``, the loop signs (``cryptography``); ``EVENTYARD_SNS_SIGNERS=1``
 signs in a child process instead (:mod:`.signers`). All three give the same signatures (PKCS#1 v1.5 is deterministic).
 """
@@ -152,9 +153,10 @@ class Signer:
         return bool(self._threads)
 
     def submit(self, message: dict[str, Any], version: str) -> Any:
-        """Start signing ``message`` on a signing thread (each in turn); ``.result()`` of what this
-        returns is the signature (waiting for it, the GIL released). None without signing threads (or
-        should one refuse: a forked process has none)."""
+        """Start signing ``message`` on a signing thread (each in turn). ``.claim()`` of what this
+        returns is the signature (waiting for it, the GIL released, if the thread is at it), or None
+        if the thread had not started on it: it then never will, and the caller signs (``sign``).
+        None without signing threads (or should one refuse: a forked process has none)."""
         if not self._threads:
             return None
         self._next = (self._next + 1) % len(self._threads)
