@@ -1,14 +1,14 @@
-/* Notification signatures made by a thread of their own, which never takes the GIL.
+/* Notification signatures made by threads of their own, which never take the GIL.
  *
- * Publish hands each message's string to sign to the thread as soon as it has the message
- * (submit), and takes the signature (claim) once it lays out the envelopes: meanwhile the event
- * loop goes on with other requests and the other core signs. The thread only ever touches its own
- * queue, guarded by a mutex; a signature waits for it with the GIL released. The threads run at the
- * lowest priority (nice 19), so they sign on a core nothing else wants; a signature they have not
- * started when it is wanted is left to the caller (claim answers None), which signs it as it did
- * before there were threads, so a busy machine costs no more than signing on the loop did. Python's own signing
- * (cryptography) releases the GIL too, but a thread running it must take the GIL back after every
- * signature, which waits for the loop; this one never does.
+ * Publish hands each message's string to sign to a thread as soon as it has the message (submit),
+ * and claims the signature once it lays out the envelopes: meanwhile the event loop goes on with
+ * other requests and another core signs. A thread only ever touches its own queue, guarded by a
+ * mutex; a claim waits for a signature in the making with the GIL released. The threads run at the
+ * lowest priority (nice 19), so they sign on a core nothing else wants; a signature no thread has
+ * started when it is claimed is left to the caller (claim answers None, and the thread skips it),
+ * which signs it as it did before there were threads: a busy machine costs no more than that.
+ * Python's own signing (cryptography) releases the GIL too, but a thread running it must take the
+ * GIL back after every signature, which waits for the busy loop; these never do.
  *
  * RSA PKCS#1 v1.5 with SHA1 (SignatureVersion 1) or SHA256 (2), base64: byte for byte what
  * cryptography's sign gives with the same key (PKCS#1 v1.5 is deterministic). See signing.py.
@@ -102,7 +102,7 @@ static void *work(void *argument) {
         job *j = signer->head;
         signer->head = j->next;
         if (signer->head == NULL) signer->tail = NULL;
-        if (j->state == TAKEN) { /* its caller signed it already */
+        if (j->state == TAKEN) { /* its caller signs it */
             release(signer, j);
             continue;
         }
