@@ -20,9 +20,10 @@ Where: where the C extension ``_signer`` was built (with OpenSSL's headers, at i
 of its own sign (two, ``EVENTYARD_SNS_SIGNING_THREADS``), never taking the GIL, at the lowest
 priority: Publish hands them each message as soon as it has one (:meth:`Signer.submit`) and takes
 the signature when it lays out the envelopes, so the event loop goes on with other requests
-meanwhile; a signature no thread has started by then is made on the loop, as without threads. Elsewhere, and
-with ``EVENTYARD_SNS_SIGNING_THREADS=0``, the loop signs (``cryptography``); ``EVENTYARD_SNS_SIGNERS=1``
-signs in a child process instead (:mod:`.signers`). All three give the same signatures (PKCS#1 v1.5 is deterministic).
+meanwhile; a signature no thread has started by then is made on the loop, as without threads.
+Elsewhere, and with ``EVENTYARD_SNS_SIGNING_THREADS=0``, the loop signs (``cryptography``);
+``EVENTYARD_SNS_SIGNERS=1`` signs in a child process instead (:mod:`.signers`). All three give the
+same signatures (PKCS#1 v1.5 is deterministic).
 """
 
 from __future__ import annotations
@@ -99,6 +100,15 @@ def _new_key(now: float) -> tuple[str, str, str]:
     return random_hex(128), private_pem, certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
+def _threads_wanted() -> int:
+    given = os.environ.get("EVENTYARD_SNS_SIGNING_THREADS", str(THREADS))
+    try:
+        return max(0, int(given))
+    except ValueError:
+        log.warning("sns: EVENTYARD_SNS_SIGNING_THREADS=%r is not a number; %d signing threads", given, THREADS)
+        return THREADS
+
+
 class Signer:
     """Signs with the database's key; ``start`` makes the key on the first run.
 
@@ -133,7 +143,7 @@ class Signer:
         assert found is not None
         self.key_id, self._pem, _ = found
         self._key = serialization.load_pem_private_key(self._pem.encode(), password=None)
-        wanted = int(os.environ.get("EVENTYARD_SNS_SIGNING_THREADS", str(THREADS))) if not self.processes else 0
+        wanted = _threads_wanted() if not self.processes else 0
         if _signer is not None and not self._threads:
             try:
                 self._threads = [_signer.Signer(self._pem.encode()) for _ in range(wanted)]
@@ -166,6 +176,7 @@ class Signer:
             return None
 
     async def stop(self) -> None:
+        self._threads = []  # each ends once the signatures still owed are made
         if self._child is not None:
             self._child.stop()
             self._child = None
