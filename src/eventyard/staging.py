@@ -20,8 +20,9 @@ retries and dead-letters).
 A caller writing many staged calls at once (an SNS fan-out: one SendMessageBatch per subscribed
 queue) writes them inside :func:`rows_together`: a store that can (the queue's plain messages) then
 hands its rows to the group (:func:`defer`) instead of inserting them, and they are inserted when the
-group ends, every call's at once. Ten queues' messages cost one INSERT instead of ten, and the
-storage thread takes the GIL back from SQLite once instead of once a row. A failure then fails the
+group ends, every call's at once: ten queues' 90 messages cost four INSERTs (64, 16, 8 and 2 rows)
+instead of ten ``executemany`` of nine steps each, and the storage thread takes the GIL back from
+SQLite once a statement instead of once a row. A failure then fails the
 group; the caller's savepoint takes it back, as it would one call's.
 """
 
