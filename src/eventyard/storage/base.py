@@ -101,6 +101,19 @@ class _Pending:
         self.write = write
 
 
+#: What a batch's callers are told, by the event loop each one waits on: (future, result, error).
+Outcomes = dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]]
+
+
+def dispatch(outcomes: Outcomes) -> None:
+    """Resume each caller on its own event loop with its job's result or error."""
+    for loop, settled in outcomes.items():
+        try:
+            loop.call_soon_threadsafe(_settle, settled)
+        except RuntimeError:  # that loop is closed: its callers are gone
+            pass
+
+
 def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
     for future, result, error in outcomes:
         if future.done():  # the caller gave up (cancelled); the work is committed all the same
@@ -291,7 +304,8 @@ class Database:
                 delay = min(delay * 2, 5.0)
 
     def _run_batch(self, connection: Any, batch: list[_Pending]) -> None:
-        outcomes: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
+        outcomes: Outcomes = {}
+        committed = False
         writes = any(p.write for p in batch)
         try:
             self._begin(connection)
@@ -317,14 +331,15 @@ class Database:
             for pending in batch:
                 outcomes.setdefault(pending.loop, []).append((pending.future, None, reason))
         else:
+            committed = writes
             if writes:
                 self.commits += 1
                 self.jobs_committed += len(batch)
-        for loop, settled in outcomes.items():
-            try:
-                loop.call_soon_threadsafe(_settle, settled)
-            except RuntimeError:  # that loop is closed: its callers are gone
-                pass
+        self._answer(outcomes, committed)
+
+    def _answer(self, outcomes: Outcomes, committed: bool) -> None:
+        """Tell the batch's callers (a driver may first wait until what it ``committed`` is durable)."""
+        dispatch(outcomes)
 
     def _migrate(self, connection: Any, migrations: list[Migration]) -> None:
         self._begin(connection)

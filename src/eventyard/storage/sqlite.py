@@ -1,19 +1,43 @@
-"""SQLite, the embedded default: WAL, ``synchronous=FULL``, one connection, group commit.
+"""SQLite, the embedded default: WAL, one connection, group commit, the log fsynced beside the writer.
 
-``synchronous=FULL`` in WAL mode fsyncs the log on every COMMIT, so a job that returned survives
-``kill -9`` and power loss; group commit (see :class:`~eventyard.storage.base.Database`) spreads that
-one fsync over every job that was waiting. ``:memory:`` gives the memory store: same SQL, no file,
-nothing durable.
+A job returns once its COMMIT is in the write-ahead log and the log is fsynced, so what returned
+survives ``kill -9`` and power loss. The writer commits with ``synchronous=NORMAL`` and goes on with
+the next batch while :class:`~eventyard.storage.wal_sync.WalSync` fsyncs the log and answers the
+jobs it covers (one fsync for every batch committed meanwhile); ``EVENTYARD_SQLITE_SYNC=full``
+makes every COMMIT fsync the log itself instead (``synchronous=FULL``, answers at once), for
+comparison. Group commit (see :class:`~eventyard.storage.base.Database`) spreads each fsync over
+every job that was waiting. ``:memory:`` gives the memory store: same SQL, no file, nothing durable.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventyard.storage.base import Database, ForeignKeyViolation, Migration, UniqueViolation
+from eventyard.storage.base import (
+    Database,
+    ForeignKeyViolation,
+    Job,
+    Migration,
+    Outcomes,
+    T,
+    UniqueViolation,
+    dispatch,
+)
+from eventyard.storage.wal_sync import WalSync
+
+log = logging.getLogger("eventyard.storage")
+
+
+def _pipelined() -> bool:
+    """True unless ``EVENTYARD_SQLITE_SYNC=full`` asks for an fsync inside every COMMIT."""
+    setting = os.environ.get("EVENTYARD_SQLITE_SYNC", "pipelined").strip().lower()
+    if setting not in ("pipelined", "full"):
+        log.warning("EVENTYARD_SQLITE_SYNC=%r is neither 'pipelined' nor 'full': pipelined", setting)
+    return setting != "full"
 
 
 class Connection(sqlite3.Connection):
@@ -32,10 +56,13 @@ class Connection(sqlite3.Connection):
 class SQLiteDatabase(Database):
     dialect = "sqlite"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, fsync: Callable[[int], None] = os.fsync) -> None:
         super().__init__()
         self.path = path
+        self._fsync = fsync
         self.durable = path != ":memory:"
+        self.pipelined = self.durable and _pipelined()
+        self._sync: WalSync | None = None
 
     def _connect(self) -> sqlite3.Connection:
         if self.durable:
@@ -45,7 +72,7 @@ class SQLiteDatabase(Database):
         connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, factory=Connection)
         if self.durable:
             connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute("PRAGMA synchronous=NORMAL" if self.pipelined else "PRAGMA synchronous=FULL")
         else:
             connection.execute("PRAGMA journal_mode=MEMORY")
             connection.execute("PRAGMA synchronous=OFF")
@@ -56,6 +83,8 @@ class SQLiteDatabase(Database):
         return connection
 
     def start(self, migrations: Sequence[Migration] = ()) -> None:
+        if self.pipelined and self._sync is None:
+            self._sync = WalSync(self.path, dispatch, self._fsync)
         super().start(migrations)
         if self.durable and self._reader is None:
             # WAL lets readers see the last committed state while the writer works: reads need not
@@ -71,6 +100,16 @@ class SQLiteDatabase(Database):
             self._reader.close()
             self._reader = None
         super().stop()
+        if self._sync is not None:  # after the writer: it answers the last commits, then ends
+            self._sync.stop()
+            self._sync = None
+
+    async def read(self, work: Job[T]) -> T:
+        """Read beside the writer, then wait (if need be) until every commit the read could see is durable."""
+        result = await super().read(work)
+        if self._sync is not None:
+            await self._sync.durable()
+        return result
 
     def _translate(self, error: Exception) -> Exception:
         name = getattr(error, "sqlite_errorname", "")
@@ -84,7 +123,21 @@ class SQLiteDatabase(Database):
         connection.execute("BEGIN IMMEDIATE")
 
     def _commit(self, connection: Any) -> None:
-        connection.execute("COMMIT")
+        sync = self._sync
+        if sync is None:
+            connection.execute("COMMIT")
+            return
+        sync.committing()
+        try:
+            connection.execute("COMMIT")
+        finally:
+            sync.ended()
+
+    def _answer(self, outcomes: Outcomes, committed: bool) -> None:
+        if committed and self._sync is not None:
+            self._sync.answer(outcomes)
+        else:
+            dispatch(outcomes)
 
     def _rollback(self, connection: Any) -> None:
         if connection.in_transaction:
