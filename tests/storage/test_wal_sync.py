@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -110,17 +111,24 @@ async def test_the_writer_commits_the_next_batch_during_an_fsync(tmp_path: Path)
         await asyncio.to_thread(db.stop)
 
 
-async def test_a_failed_fsync_answers_its_writers_with_the_error(tmp_path: Path) -> None:
+async def test_a_failed_fsync_fails_its_writers_and_every_write_after_it(tmp_path: Path) -> None:
     disk = Disk()
     db = await opened(tmp_path, disk)
     try:
         disk.failure = OSError(5, "Input/output error")
         with pytest.raises(OSError, match="Input/output error"):
             await db.write(put("a"))
-        disk.failure = None
-        await db.write(put("b"))
+        disk.failure = None  # a later fsync that succeeds proves nothing about the pages the failed one lost
+        with pytest.raises(OSError, match="Input/output error"):
+            await db.write(put("b"))
     finally:
         await asyncio.to_thread(db.stop)
+    reopened = await opened(tmp_path, Disk())
+    try:
+        assert await reopened.read(keys) == ["a"]  # committed before its fsync failed; "b" never written
+        await reopened.write(put("c"))
+    finally:
+        await asyncio.to_thread(reopened.stop)
 
 
 async def test_stopping_answers_what_was_committed(tmp_path: Path) -> None:
@@ -155,3 +163,87 @@ async def test_the_commit_setting(
         assert await db.read(keys) == ["a"]
     finally:
         await asyncio.to_thread(db.stop)
+
+
+async def test_a_read_that_fails_on_an_unsynced_commit_waits_for_its_fsync(tmp_path: Path) -> None:
+    disk = Disk()
+    db = await opened(tmp_path, disk)
+    try:
+        disk.hold()
+        write = asyncio.ensure_future(db.write(put("a")))
+        assert await asyncio.to_thread(disk.started.wait, 30)
+
+        def expect_absent(c) -> None:
+            if keys(c):
+                raise LookupError("'a' already exists")
+
+        read = asyncio.ensure_future(db.read(expect_absent))
+        await spin()
+        assert not read.done(), "an error told of a commit whose fsync had not ended"
+        disk.release.set()
+        with pytest.raises(LookupError):
+            await read
+        await write
+    finally:
+        await asyncio.to_thread(db.stop)
+
+
+async def test_a_read_waiting_on_a_commit_that_fails_is_answered(tmp_path: Path) -> None:
+    disk = Disk()
+    db = await opened(tmp_path, disk)
+    try:
+        sync = db._sync
+        assert sync is not None
+        sync.committing()  # a COMMIT under way, as a reader may see it ...
+        read = asyncio.ensure_future(db.read(keys))
+        await spin()
+        assert not read.done()
+        sync.ended()  # ... that fails: no answer follows, and the read must not wait for one
+        assert await asyncio.wait_for(read, 30) == []
+    finally:
+        await asyncio.to_thread(db.stop)
+
+
+async def test_reads_wait_for_another_handle_on_the_same_file(tmp_path: Path) -> None:
+    disk, other = Disk(), Disk()
+    db = await opened(tmp_path, disk)
+    second = await opened(tmp_path, other)
+    try:
+        other.hold()
+        write = asyncio.ensure_future(second.write(put("a")))
+        assert await asyncio.to_thread(other.started.wait, 30)
+        read = asyncio.ensure_future(db.read(keys))
+        await spin()
+        assert not read.done(), "one handle showed another's commit before its fsync ended"
+        other.release.set()
+        assert await read == ["a"]
+        await write
+    finally:
+        await asyncio.to_thread(second.stop)
+        await asyncio.to_thread(db.stop)
+
+
+async def test_the_log_of_a_linked_database_is_the_one_synced(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "link.db").symlink_to(tmp_path / "data" / "yard.db")
+    synced: list[str] = []
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        os.fsync(fd)
+
+    db = SQLiteDatabase(str(tmp_path / "link.db"), fsync=fsync)
+    await asyncio.to_thread(db.start, [KV])
+    try:
+        await db.write(put("a"))
+    finally:
+        await asyncio.to_thread(db.stop)
+    assert synced and set(synced) == {str(tmp_path / "data" / "yard.db-wal")}
+
+
+async def test_a_failed_start_leaves_no_sync_thread(tmp_path: Path) -> None:
+    broken = Migration("test", 1, "broken", "CREATE TABLE kv (", "")
+    db = SQLiteDatabase(str(tmp_path / "yard.db"))
+    with pytest.raises(sqlite3.OperationalError):
+        await asyncio.to_thread(db.start, [broken])
+    assert "eventyard-wal-sync" not in {t.name for t in threading.enumerate()}

@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from eventyard.storage import wal_sync
 from eventyard.storage.base import (
     Database,
     ForeignKeyViolation,
@@ -63,6 +64,7 @@ class SQLiteDatabase(Database):
         self.durable = path != ":memory:"
         self.pipelined = self.durable and _pipelined()
         self._sync: WalSync | None = None
+        self._real_path = os.path.realpath(path) if self.durable else path
 
     def _connect(self) -> sqlite3.Connection:
         if self.durable:
@@ -85,7 +87,11 @@ class SQLiteDatabase(Database):
     def start(self, migrations: Sequence[Migration] = ()) -> None:
         if self.pipelined and self._sync is None:
             self._sync = WalSync(self.path, dispatch, self._fsync)
-        super().start(migrations)
+        try:
+            super().start(migrations)
+        except BaseException:
+            self._stop_sync()
+            raise
         if self.durable and self._reader is None:
             # WAL lets readers see the last committed state while the writer works: reads need not
             # queue behind writes. query_only makes sure nothing is ever written through it.
@@ -100,16 +106,22 @@ class SQLiteDatabase(Database):
             self._reader.close()
             self._reader = None
         super().stop()
-        if self._sync is not None:  # after the writer: it answers the last commits, then ends
-            self._sync.stop()
-            self._sync = None
+        self._stop_sync()  # after the writer: it answers the last commits, then ends
+
+    def _stop_sync(self) -> None:
+        sync, self._sync = self._sync, None
+        if sync is not None:
+            sync.stop()
 
     async def read(self, work: Job[T]) -> T:
-        """Read beside the writer, then wait (if need be) until every commit the read could see is durable."""
-        result = await super().read(work)
-        if self._sync is not None:
-            await self._sync.durable()
-        return result
+        """Read beside the writer, then wait (if need be) until every commit the read could see is
+        durable: this handle's and those of any other handle this process has on the file."""
+        if not self.durable:
+            return await super().read(work)
+        try:
+            return await super().read(work)
+        finally:  # an error may tell of a commit too ("already exists")
+            await wal_sync.durable(self._real_path)
 
     def _translate(self, error: Exception) -> Exception:
         name = getattr(error, "sqlite_errorname", "")
@@ -120,6 +132,9 @@ class SQLiteDatabase(Database):
         return error
 
     def _begin(self, connection: Any) -> None:
+        sync = self._sync
+        if sync is not None and sync.broken is not None:  # see wal_sync: nothing may be written any more
+            raise sync.broken
         connection.execute("BEGIN IMMEDIATE")
 
     def _commit(self, connection: Any) -> None:

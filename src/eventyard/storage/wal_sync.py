@@ -10,8 +10,14 @@ writer already runs the next batch. One fsync answers every batch committed whil
 ran, so fsyncs never outnumber commits and their latency overlaps the writer's work.
 
 What a caller is told is therefore exactly as durable as with ``synchronous=FULL``. Reads beside the
-writer (the reader connection) can see a commit before its fsync ended; :meth:`WalSync.durable`
-makes such a read wait for it, so nothing a client sees could be lost by a power cut either.
+writer (the reader connection) can see a commit before its fsync ended; :func:`durable` makes such a
+read wait for it (for every handle this process has on the file), so nothing a client sees could
+be lost by a power cut either. Another *process* on the same file is not covered: its reads may see
+a commit up to one fsync before it is safe from a power cut (never from a ``kill -9``).
+
+A failed fsync fails the writes it was to cover, and every write after it until restart (as
+PostgreSQL does: after a failed fsync the kernel may have dropped the pages, and a later fsync that
+succeeds proves nothing about them).
 
 SQLite keeps using its own fsyncs where it needs them (a checkpoint syncs the log before copying it
 into the database file, and the database file after): those are the writer's, as before.
@@ -29,17 +35,22 @@ from eventyard.storage.base import Outcomes
 
 log = logging.getLogger("eventyard.storage")
 
+#: The syncs of this process's open handles, by the database file's real path.
+_open: dict[str, list[WalSync]] = {}
+_open_lock = threading.Lock()
+
 
 class WalSync:
     """One thread that fsyncs ``<database>-wal`` and then releases the answers of the commits it covers.
 
-    The writer calls :meth:`committing` before each COMMIT, :meth:`ended` once it returned or failed,
-    and :meth:`answer` with the answers of a batch it committed.
+    The writer (one per handle) calls :meth:`committing` before each COMMIT, :meth:`ended` once it
+    returned or failed, and :meth:`answer` with the answers of a batch it committed.
     """
 
     def __init__(self, path: str, dispatch: Callable[[Outcomes], None], fsync: Callable[[int], None] = os.fsync):
-        self._path = path
-        self._wal = path + "-wal"
+        # SQLite follows symbolic links and keeps its log beside the real file.
+        self.path = os.path.realpath(path)
+        self._wal = self.path + "-wal"
         self._dispatch = dispatch
         self._fsync = fsync
         self._condition = threading.Condition()
@@ -48,6 +59,8 @@ class WalSync:
         self._stopping = False
         self._fd: int | None = None
         self._inode = 0
+        #: Set once an fsync failed: every later write fails with it (see the module doc).
+        self.broken: BaseException | None = None
         #: Commits begun (a reader may see one as soon as its COMMIT starts), ended, and made durable.
         self.begun = 0
         self.finished = 0
@@ -55,6 +68,8 @@ class WalSync:
         self.fsyncs = 0
         self._thread = threading.Thread(target=self._serve, name="eventyard-wal-sync", daemon=True)
         self._thread.start()
+        with _open_lock:
+            _open.setdefault(self.path, []).append(self)
 
     # --- the writer's side -----------------------------------------------------------------------
 
@@ -62,9 +77,10 @@ class WalSync:
         self.begun += 1
 
     def ended(self) -> None:
-        """The COMMIT returned (or failed: then nothing of it is visible, and nothing waits on it)."""
+        """The COMMIT returned (or failed: then nothing of it is visible, but a reader may wait on it)."""
         with self._condition:
             self.finished = self.begun
+            self._condition.notify()
 
     def answer(self, outcomes: Outcomes) -> None:
         """Dispatch a committed batch's answers once the log is on disk (the next fsync to start covers it)."""
@@ -74,6 +90,12 @@ class WalSync:
 
     def stop(self) -> None:
         """Sync what was committed, answer it, and end the thread."""
+        with _open_lock:
+            siblings = _open.get(self.path, [])
+            if self in siblings:
+                siblings.remove(self)
+            if not siblings:
+                _open.pop(self.path, None)
         with self._condition:
             self._stopping = True
             self._condition.notify()
@@ -94,6 +116,8 @@ class WalSync:
         with self._condition:
             if self.synced >= seen:
                 return
+            if self._stopping and not self._thread.is_alive():
+                raise self.broken or RuntimeError("the database is closed")
             self._waiters.append((seen, loop, future))
             self._condition.notify()
         await future
@@ -102,7 +126,7 @@ class WalSync:
 
     def _due(self) -> bool:
         # A reader waits on a commit that has ended but is not synced yet (one still committing
-        # will be answered, and so wake this thread, when it ends).
+        # wakes this thread when it ends).
         return bool(self._queued) or (bool(self._waiters) and self.synced < self.finished)
 
     def _serve(self) -> None:
@@ -115,55 +139,66 @@ class WalSync:
                     break
                 answers, self._queued = self._queued, []
                 covered = self.finished  # every COMMIT counted here returned before the fsync below starts
-            failure = self._sync()
+            failure = self.broken or self._sync()
             if failure is None:
                 self.synced = covered
             for outcomes in answers:
-                self._dispatch(outcomes if failure is None else _failed(outcomes, failure))
+                try:
+                    self._dispatch(outcomes if failure is None else _failed(outcomes, failure))
+                except Exception:  # never let one answer stop the thread: every later write would hang
+                    log.exception("answering a committed batch failed")
             self._wake(failure)
         for _, loop, future in waiting:  # the writer has stopped: nothing more will commit
-            _call(loop, future, None)
+            _call(loop, future, self.broken)
 
-    def _sync(self) -> OSError | None:
+    def _sync(self) -> BaseException | None:
         try:
             self._fsync(self._log_fd())
             self.fsyncs += 1
             return None
-        except OSError as error:  # the log may not be on disk: nobody may be told it is
-            log.error("fsync of %s failed: %s", self._wal, error)
+        except Exception as error:  # the log may not be on disk: nobody may be told it is, from now on
+            log.error("fsync of %s failed: %s; every later write fails until restart", self._wal, error)
+            self.broken = error
             return error
 
     def _log_fd(self) -> int:
         """The log's descriptor, reopened if SQLite replaced the file (fsync works on any descriptor of it)."""
-        try:
-            inode = os.stat(self._wal).st_ino
-        except FileNotFoundError:  # no log: everything was checkpointed into the database file
-            inode, name = -1, self._path
-        else:
-            name = self._wal
+        inode = os.stat(self._wal).st_ino  # while the writer's connection is open, the log is there
         if self._fd is None or inode != self._inode:
-            if self._fd is not None:
-                os.close(self._fd)
-            self._fd, self._inode = os.open(name, os.O_RDONLY), inode
-            _sync_directory(name)
+            fd = os.open(self._wal, os.O_RDONLY)
+            old, self._fd, self._inode = self._fd, fd, inode
+            if old is not None:
+                os.close(old)
+            _sync_directory(self._wal)
         return self._fd
 
-    def _wake(self, failure: OSError | None) -> None:
+    def _wake(self, failure: BaseException | None) -> None:
+        ready: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        waiting: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         with self._condition:
-            ready = [w for w in self._waiters if failure is not None or w[0] <= self.synced]
-            self._waiters = [w for w in self._waiters if w not in ready]
+            for waiter in self._waiters:
+                (ready if failure is not None or waiter[0] <= self.synced else waiting).append(waiter)
+            self._waiters = waiting
         for _, loop, future in ready:
             _call(loop, future, failure)
 
 
-def _call(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None], failure: OSError | None) -> None:
+async def durable(path: str) -> None:
+    """Wait until every commit that any handle of this process has on ``path`` made visible is durable."""
+    with _open_lock:
+        syncs = list(_open.get(path, ()))
+    for sync in syncs:
+        await sync.durable()
+
+
+def _call(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None], failure: BaseException | None) -> None:
     try:
         loop.call_soon_threadsafe(_resolve, future, failure)
     except RuntimeError:  # that loop is closed: its reader is gone
         pass
 
 
-def _resolve(future: asyncio.Future[None], failure: OSError | None) -> None:
+def _resolve(future: asyncio.Future[None], failure: BaseException | None) -> None:
     if future.done():
         return
     if failure is not None:
@@ -172,14 +207,14 @@ def _resolve(future: asyncio.Future[None], failure: OSError | None) -> None:
         future.set_result(None)
 
 
-def _failed(outcomes: Outcomes, failure: OSError) -> Outcomes:
+def _failed(outcomes: Outcomes, failure: BaseException) -> Outcomes:
     """The same callers, each answered with the fsync's failure instead of its result."""
     return {loop: [(future, None, failure) for future, _, _ in settled] for loop, settled in outcomes.items()}
 
 
 def _sync_directory(name: str) -> None:
     """A new file's name is durable once its directory is synced."""
-    fd = os.open(os.path.dirname(os.path.abspath(name)), os.O_RDONLY)
+    fd = os.open(os.path.dirname(name), os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
