@@ -244,6 +244,8 @@ async def test_the_log_of_a_linked_database_is_the_one_synced(tmp_path: Path) ->
 async def test_a_failed_start_leaves_no_sync_thread(tmp_path: Path) -> None:
     broken = Migration("test", 1, "broken", "CREATE TABLE kv (", "")
     db = SQLiteDatabase(str(tmp_path / "yard.db"))
+    before = {t for t in threading.enumerate() if t.name == "eventyard-wal-sync"}
     with pytest.raises(sqlite3.OperationalError):
         await asyncio.to_thread(db.start, [broken])
-    assert "eventyard-wal-sync" not in {t.name for t in threading.enumerate()}
+    assert db._sync is None
+    assert {t for t in threading.enumerate() if t.name == "eventyard-wal-sync"} <= before
