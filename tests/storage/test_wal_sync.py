@@ -7,6 +7,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,6 +54,14 @@ async def opened(tmp_path: Path, disk: Disk) -> SQLiteDatabase:
     return db
 
 
+async def held_write(db: SQLiteDatabase, disk: Disk, key: str) -> asyncio.Future[Any]:
+    """Write ``key`` with the fsync that would answer it held: committed, not yet durable."""
+    disk.hold()
+    write = asyncio.ensure_future(db.write(put(key)))
+    assert await asyncio.to_thread(disk.started.wait, 30)
+    return write
+
+
 async def spin() -> None:
     for _ in range(20):
         await asyncio.sleep(0)
@@ -62,9 +71,7 @@ async def test_a_write_is_answered_only_after_the_log_is_fsynced(tmp_path: Path)
     disk = Disk()
     db = await opened(tmp_path, disk)
     try:
-        disk.hold()
-        write = asyncio.ensure_future(db.write(put("a")))
-        assert await asyncio.to_thread(disk.started.wait, 30)
+        write = await held_write(db, disk, "a")
         await spin()
         assert not write.done(), "answered while its fsync was still running"
         disk.release.set()
@@ -77,9 +84,7 @@ async def test_a_read_that_sees_an_unsynced_commit_waits_for_its_fsync(tmp_path:
     disk = Disk()
     db = await opened(tmp_path, disk)
     try:
-        disk.hold()
-        write = asyncio.ensure_future(db.write(put("a")))
-        assert await asyncio.to_thread(disk.started.wait, 30)  # committed; its fsync is held
+        write = await held_write(db, disk, "a")
         read = asyncio.ensure_future(db.read(keys))
         await spin()
         assert not read.done(), "a read showed a commit whose fsync had not ended"
@@ -95,9 +100,7 @@ async def test_the_writer_commits_the_next_batch_during_an_fsync(tmp_path: Path)
     disk = Disk()
     db = await opened(tmp_path, disk)
     try:
-        disk.hold()
-        first = asyncio.ensure_future(db.write(put("a")))
-        assert await asyncio.to_thread(disk.started.wait, 30)
+        first = await held_write(db, disk, "a")
         calls = disk.calls
         later = [asyncio.ensure_future(db.write(put(f"b{n}"))) for n in range(50)]
         while db.commits < 2:  # the writer did not wait for the held fsync
@@ -169,9 +172,7 @@ async def test_a_read_that_fails_on_an_unsynced_commit_waits_for_its_fsync(tmp_p
     disk = Disk()
     db = await opened(tmp_path, disk)
     try:
-        disk.hold()
-        write = asyncio.ensure_future(db.write(put("a")))
-        assert await asyncio.to_thread(disk.started.wait, 30)
+        write = await held_write(db, disk, "a")
 
         def expect_absent(c) -> None:
             if keys(c):
@@ -209,9 +210,7 @@ async def test_reads_wait_for_another_handle_on_the_same_file(tmp_path: Path) ->
     db = await opened(tmp_path, disk)
     second = await opened(tmp_path, other)
     try:
-        other.hold()
-        write = asyncio.ensure_future(second.write(put("a")))
-        assert await asyncio.to_thread(other.started.wait, 30)
+        write = await held_write(second, other, "a")
         read = asyncio.ensure_future(db.read(keys))
         await spin()
         assert not read.done(), "one handle showed another's commit before its fsync ended"
