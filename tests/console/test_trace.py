@@ -95,6 +95,29 @@ async def test_publish_is_traced_to_the_queue_message_of_each_subscription(conso
     assert subscription["endpoint"] == queue_arn and subscription["MessageId"] == received["MessageId"]
 
 
+async def test_a_publish_trace_names_the_subject_and_leaves_a_delivery_not_written_pending(
+    console: ConsoleClient,
+) -> None:
+    yard = console.yard
+    sns, sqs = yard.client("sns"), yard.client("sqs")
+    topic = (await sns.create_topic(Name="order-news"))["TopicArn"]
+    url = (await sqs.create_queue(QueueName="news"))["QueueUrl"]
+    queue_arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+    missing = queue_arn.replace(":news", ":not-created-yet")
+    kept = (await sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn))["SubscriptionArn"]
+    waiting = (await sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=missing))["SubscriptionArn"]
+    message_id = (await sns.publish(TopicArn=topic, Message="shipped", Subject="Order 7"))["MessageId"]
+    _, answer = await console.get("trace", id=message_id)
+    trace = answer["trace"]
+    assert trace["kind"] == "sns" and trace["topic"] == topic and trace["subject"] == "Order 7"
+    deliveries = {d["arn"]: d for d in trace["subscriptions"]}
+    received = (await sqs.receive_message(QueueUrl=url))["Messages"][0]
+    assert deliveries[kept] == {
+        "arn": kept, "protocol": "sqs", "endpoint": queue_arn, "status": "written", "MessageId": received["MessageId"]
+    }  # fmt: skip
+    assert deliveries[waiting] == {"arn": waiting, "protocol": "sqs", "endpoint": missing, "status": "pending"}
+
+
 async def test_publishes_together_are_each_traced_to_their_own_message_in_every_queue(
     console: ConsoleClient,
 ) -> None:

@@ -86,8 +86,15 @@ class QueueTarget:
         return errors
 
     async def stage(self, target: Target, items: list[tuple[str, dict[str, Any]]]) -> Staged | None:
-        """SendMessageBatch staged ten entries at a time, for a write in the accepting transaction."""
+        """The deliveries checked now, for a write in the accepting transaction: to a standard queue
+        as plain bodies (``Sending.stage_bodies``), to a FIFO queue SendMessageBatch ten at a time."""
         context, url = self._where(target["Arn"])
+        if not target["Arn"].endswith(".fifo"):
+            try:
+                staged = await self.queues.stage_bodies(context, url, [payload for payload, _ in items])
+            except EventyardError:  # the queue is gone
+                return None
+            return _StagedBodies(staged)
         calls: list[StagedCall] = []
         refused: list[int] = []
         for start in range(0, len(items), 10):
@@ -126,3 +133,20 @@ class _StagedMessages:
     def committed(self) -> None:
         for call in self.calls:
             call.committed()
+
+
+class _StagedBodies:
+    """A standard queue's staged plain messages as the bus (or a topic's fan-out) writes them."""
+
+    def __init__(self, call: StagedCall) -> None:
+        self.call = call
+        self.refused = [int(position) for position in call.refused]
+
+    def write(self, connection: Any, now: float) -> None:
+        self.call.write(connection)
+
+    def results(self) -> dict[int, dict[str, Any]]:
+        return {position: {"MessageId": sent} for position, sent in enumerate(self.call.result or []) if sent}
+
+    def committed(self) -> None:
+        self.call.committed()

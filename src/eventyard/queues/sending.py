@@ -21,7 +21,7 @@ from eventyard.queues.messages import (
 )
 from eventyard.queues.store import Queue, dumps
 from eventyard.service import RequestContext
-from eventyard.staging import StagedCall
+from eventyard.staging import CannotStage, StagedCall
 from eventyard.storage.base import ForeignKeyViolation
 
 MAX_BATCH_BYTES = 1_048_576
@@ -131,6 +131,40 @@ class Sending(QueueCore):
             return _batch_answer(accepted, stored, failed)
 
         return StagedCall(write, lambda: self.wake(queue.id), refused=[f["Id"] for f in failed])
+
+    async def stage_bodies(self, context: RequestContext, queue_url: str, bodies: list[str]) -> StagedCall:
+        """Plain messages another service of this yard sends a standard queue (an EventBridge rule's
+        events, an SNS topic's notifications), staged as one call: each body gets SendMessage's
+        checks (its characters, its size) and no batch limit applies, as those services send each
+        message on its own. ``refused``: the positions (as str) of the bodies the queue refuses;
+        ``result`` once written: each body's MessageId by position, None where refused."""
+        queue = await self.queue_at(context, queue_url)
+        if queue.fifo:
+            raise CannotStage("a FIFO queue's messages need a group id: stage SendMessageBatch")
+        limit = queue.number("MaximumMessageSize")
+        delay = queue.number("DelaySeconds")
+        messages: list[NewMessage] = []
+        ids: list[str | None] = []
+        refused: list[str] = []
+        for position, body in enumerate(bodies):
+            try:
+                text = check_body(body)
+                check_size(size_of(text, {}), limit)
+            except EventyardError:  # the caller delivers it through SendMessage, which reports why
+                refused.append(str(position))
+                ids.append(None)
+                continue
+            message_id = new_message_id()
+            md5_body = md5_of_body(text)
+            messages.append(NewMessage(message_id, text, md5_body, None, None, None, None, context.account, delay))
+            ids.append(message_id)
+
+        def write(c: Any) -> list[str | None]:
+            if messages:
+                self.messages.insert(c, queue, messages, self.now())
+            return ids
+
+        return StagedCall(write, lambda: self.wake(queue.id), refused=refused)
 
     def _check_batch(
         self, context: RequestContext, queue: Queue, entries: Any

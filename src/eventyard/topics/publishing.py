@@ -29,12 +29,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from eventyard import arn as arns
 from eventyard.errors import EventyardError
 from eventyard.ids import new_id, new_uuid
 from eventyard.kernel import Timer
 from eventyard.service import RequestContext
 from eventyard.staging import StagedCall, rows_together
+from eventyard.targets import Staged
 from eventyard.topics import store
 from eventyard.topics.core import TopicCore
 from eventyard.topics.delivery import OWNER as DELIVERIES
@@ -50,6 +53,7 @@ from eventyard.topics.errors import (
 from eventyard.topics.messages import MAX_MESSAGE_BYTES, Entry, check_entry
 from eventyard.topics.names import topic_name
 from eventyard.topics.store import Subscription, Topic
+from eventyard.trace import Step
 
 DEDUP_SECONDS = 300.0
 #: Publishes of one topic handled together at most (see ``_coalesced``).
@@ -87,8 +91,32 @@ def sqs_message(
     return message
 
 
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _delivery(sub: Subscription, message_id: str | None) -> str:
+    """One delivery of a trace step, as JSON: ``written`` with its queue message's id, else ``pending``."""
+    head = _delivery_head(sub.arn, sub.protocol, sub.endpoint)
+    if message_id is None:
+        return head + '"pending"}'
+    return f'{head}"written","MessageId":{_json(message_id)}}}'
+
+
+@lru_cache(maxsize=4096)
+def _delivery_head(arn: str, protocol: str, endpoint: str) -> str:
+    return f'{{"arn":{_json(arn)},"protocol":{_json(protocol)},"endpoint":{_json(endpoint)},"status":'
+
+
 def _enveloped(sub: Subscription) -> bool:
     return sub.protocol == "sqs" and sub.attributes.get("RawMessageDelivery") != "true"
+
+
+def _plain(notification: Notification, sub: Subscription, fifo_topic: bool) -> bool:
+    """Whether a standard queue gets ``notification`` as a body alone: no group id, no attributes."""
+    if fifo_topic or notification.group_id or sub.endpoint.endswith(".fifo"):
+        return False
+    return not notification.attributes or _enveloped(sub)
 
 
 def queue_address(endpoint: str, queue_arn: str) -> tuple[RequestContext, str]:
@@ -117,10 +145,29 @@ class _Unit:
     """The staged queue writes of some entries (one entry on a FIFO topic), with their stand-ins."""
 
     entries: set[int]
-    call: StagedCall
+    staged: Staged  # as a rule target's (see eventyard.targets): write, committed, results
     fallback: list[tuple[str, Notification]]  # (subscription ARN, notification): timers if the write fails
     positions: list[int] = field(default_factory=list)  # the entry of each staged message, in order
     subscription: str = ""
+
+
+class _Sent:
+    """A staged SendMessage or SendMessageBatch (ids ``0``...) as a :class:`~eventyard.targets.Staged`."""
+
+    def __init__(self, call: StagedCall) -> None:
+        self.call = call
+        self.refused = [int(entry_id) for entry_id in call.refused]
+
+    def write(self, connection: Any, now: float) -> None:
+        self.call.write(connection)
+
+    def results(self) -> dict[int, dict[str, Any]]:
+        result = self.call.result or {}
+        sent = [{"Id": "0", **result}] if "MessageId" in result else result.get("Successful", [])
+        return {int(message["Id"]): message for message in sent}
+
+    def committed(self) -> None:
+        self.call.committed()
 
 
 @dataclass
@@ -135,9 +182,7 @@ class Prepared:
     kernel: Any = None
     now: float = 0.0
     tracer: Any = None
-    traced: dict[int, dict[str, Any]] = field(default_factory=dict)  # entry -> its trace step (matched ones)
-    #: (entry, subscription ARN) -> that delivery in the entry's trace step, to mark it written
-    deliveries: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    traced: dict[int, list[Subscription]] = field(default_factory=dict)  # entry -> what it matched, to trace
     _claimed: list[Timer] = field(default_factory=list)
     _written: list[_Unit] = field(default_factory=list)
 
@@ -163,14 +208,14 @@ class Prepared:
             try:
                 with rows_together():  # every queue's messages in a few INSERTs (see eventyard.staging)
                     for unit in units:
-                        unit.call.write(c)
+                        unit.staged.write(c, self.now)
                 self._written = units
             except Exception:
                 c.execute("ROLLBACK TO SAVEPOINT sns_staged")
                 for unit in units:
                     c.execute("SAVEPOINT sns_unit")
                     try:
-                        unit.call.write(c)
+                        unit.staged.write(c, self.now)
                         self._written.append(unit)
                     except Exception:  # the delivery job retries and reports
                         c.execute("ROLLBACK TO SAVEPOINT sns_unit")
@@ -189,22 +234,29 @@ class Prepared:
             self.tracer.record(c, self._trace_steps(duplicates))
         return self.results
 
-    def _trace_steps(self, duplicates: set[int]) -> list[tuple[str, str, dict[str, Any]]]:
-        """Each matched message's trace step (see :mod:`eventyard.trace`), its queue messages as written."""
+    def _trace_steps(self, duplicates: set[int]) -> list[Step]:
+        """Each matched message's trace step (see :mod:`eventyard.trace`), its queue messages as written:
+        ``{"kind": "sns", "topic", "subject", "subscriptions": [{"arn", "protocol", "endpoint", "status",
+        "MessageId"}]}``, laid out as JSON here (a fan-out's ten deliveries a message are the hot path)."""
+        written: dict[tuple[int, str], str] = {}
         for unit in self._written:
-            result = unit.call.result or {}
-            sent = [result] if "MessageId" in result else result.get("Successful", [])
-            for index, message in enumerate(sent):
-                delivery = self.deliveries[(unit.positions[int(message.get("Id", index))], unit.subscription)]
-                delivery["status"] = "written"
-                delivery["MessageId"] = message["MessageId"]
-        return [
-            (self.notifications[p].message_id, "event", body) for p, body in self.traced.items() if p not in duplicates
-        ]
+            results = getattr(unit.staged, "results", None)  # optional (see eventyard.targets); a queue's has it
+            for index, message in (results() if results is not None else {}).items():
+                written[(unit.positions[index], unit.subscription)] = message["MessageId"]
+        topic = _json(self.topic.arn)
+        steps: list[Step] = []
+        for p, matched in self.traced.items():
+            if p in duplicates:
+                continue
+            n = self.notifications[p]
+            deliveries = ",".join(_delivery(sub, written.get((p, sub.arn))) for sub in matched)
+            body = f'{{"kind":"sns","topic":{topic},"subject":{_json(n.subject)},"subscriptions":[{deliveries}]}}'
+            steps.append((n.message_id, "event", body))
+        return steps
 
     def committed(self) -> None:
         for unit in self._written:
-            unit.call.committed()
+            unit.staged.committed()
         self.kernel.fire_now(self._claimed)
 
 
@@ -403,6 +455,7 @@ class Publishing(TopicCore):
         ]
         # (queue subscription ARN) -> [(entry position, SendMessage entry, the delivery standing in for it)]
         queued: dict[str, list[tuple[int, dict[str, Any], tuple[str, Notification]]]] = {}
+        plain: dict[str, list[tuple[int, str, tuple[str, Notification]]]] = {}  # the same, a body alone
         subscriptions: dict[str, Subscription] = {}
         matched_by: list[tuple[int, Notification, list[Subscription], Envelopes]] = []
         for position, n in enumerate(notifications):
@@ -411,30 +464,46 @@ class Publishing(TopicCore):
                 early = made[position]
                 envelopes = early[1] if early else Envelopes(n, self.signer)
                 matched_by.append((position, n, matched, envelopes))
-                if not self.yard.trace.enabled:
-                    continue
-                deliveries = [
-                    {"arn": sub.arn, "protocol": sub.protocol, "endpoint": sub.endpoint, "status": "pending"}
-                    for sub in matched
-                ]
-                prepared.traced[position] = {
-                    "kind": "sns", "topic": topic.arn, "subject": n.subject, "subscriptions": deliveries
-                }  # fmt: skip
-                for delivery in deliveries:
-                    prepared.deliveries[(position, delivery["arn"])] = delivery
+                if self.yard.trace.enabled:
+                    prepared.traced[position] = matched
         enveloped = [(env, {"sqs"} if any(_enveloped(s) for s in subs) else set()) for _, _, subs, env in matched_by]
         await presign(enveloped, self.signer)  # all of this turn's signatures in one batch
         for position, n, matched, envelopes in matched_by:
             for sub in matched:
-                if sub.protocol == "sqs":
-                    subscriptions[sub.arn] = sub
+                if sub.protocol != "sqs":
+                    prepared.timers.append((position, sub.arn, n))
+                    continue
+                subscriptions[sub.arn] = sub
+                if _plain(n, sub, topic.fifo):
+                    body = envelopes.json("sqs", sub.arn) if _enveloped(sub) else n.message_for("sqs")
+                    plain.setdefault(sub.arn, []).append((position, body, (sub.arn, n)))
+                else:
                     message = sqs_message(n, envelopes, sub, topic.fifo)
                     queued.setdefault(sub.arn, []).append((position, message, (sub.arn, n)))
-                else:
-                    prepared.timers.append((position, sub.arn, n))
+        for arn, bodies in plain.items():
+            await self._stage_bodies(prepared, subscriptions[arn], bodies)
         for arn, items in queued.items():
             await self._stage(prepared, subscriptions[arn], items)
         return prepared
+
+    async def _stage_bodies(
+        self, prepared: Prepared, sub: Subscription, items: list[tuple[int, str, tuple[str, Notification]]]
+    ) -> None:
+        """Stage a standard queue's plain messages as one call, as a rule's queue target is staged;
+        what the queue refuses becomes a delivery timer (whose SendMessage reports why)."""
+        kind = self.yard.targets.kind_of(sub.endpoint)
+        staged: Staged | None = None
+        if kind is not None and kind.stage is not None:
+            try:
+                staged = await kind.stage({"Arn": sub.endpoint}, [(body, {}) for _, body, _ in items])
+            except EventyardError:  # not a queue's ARN
+                staged = None
+        refused = set(staged.refused) if staged is not None else set(range(len(items)))
+        prepared.timers += [(items[i][0], *items[i][2]) for i in sorted(refused)]
+        kept = [item for i, item in enumerate(items) if i not in refused]
+        if staged is not None and kept:
+            entries = {p for p, _, _ in kept}
+            prepared.units.append(_Unit(entries, staged, [t for _, _, t in kept], [p for p, _, _ in items], sub.arn))
 
     async def _stage(
         self, prepared: Prepared, sub: Subscription, items: list[tuple[int, dict[str, Any], tuple[str, Notification]]]
@@ -462,11 +531,12 @@ class Publishing(TopicCore):
             except EventyardError:  # no such queue here, or the message refused: the delivery job reports
                 prepared.timers += [(position, *timer) for position, _, timer in chunk]
                 continue
-            refused = {int(entry_id) for entry_id in call.refused}
+            staged = _Sent(call)
+            refused = set(staged.refused)
             prepared.timers += [(chunk[i][0], *chunk[i][2]) for i in sorted(refused)]
             kept = [item for i, item in enumerate(chunk) if i not in refused]
             if kept:
                 unit = _Unit(
-                    {p for p, _, _ in kept}, call, [timer for _, _, timer in kept], [p for p, _, _ in chunk], sub.arn
+                    {p for p, _, _ in kept}, staged, [timer for _, _, timer in kept], [p for p, _, _ in chunk], sub.arn
                 )
                 prepared.units.append(unit)

@@ -44,13 +44,16 @@ CREATE TABLE trace_steps (
 
 MIGRATIONS = [Migration("trace", 1, "trace steps", SQLITE, POSTGRES)]
 
-Step = tuple[str, str, dict[str, Any]]  # (trace id, step, body)
+Step = tuple[str, str, dict[str, Any] | str]  # (trace id, step, body: a dict, or laid out as JSON already)
 
 
 def append(c: Any, steps: Sequence[Step], now: float) -> None:
     c.executemany(
         "INSERT INTO trace_steps (trace_id, at, step, body) VALUES (?, ?, ?, ?)",
-        [(trace_id, now, step, orjson.dumps(body).decode()) for trace_id, step, body in steps],
+        [
+            (trace_id, now, step, body if isinstance(body, str) else orjson.dumps(body).decode())
+            for trace_id, step, body in steps
+        ],
     )
 
 
