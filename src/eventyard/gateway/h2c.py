@@ -40,10 +40,12 @@ _CONNECTION_HEADERS = frozenset({b"connection", b"keep-alive", b"proxy-connectio
 
 
 class Http1Or2(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1 protocol, unless the connection starts with HTTP/2's preface."""
+    """uvicorn's HTTP/1.1 protocol, unless the connection starts with HTTP/2's preface. Over HTTP/1.1
+    a response's writes go out together (see :class:`Gathered`)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        self._socket = transport
+        super().connection_made(Gathered(transport))  # type: ignore[arg-type]
         self._head = b""
 
     def data_received(self, data: bytes) -> None:
@@ -61,9 +63,37 @@ class Http1Or2(HttpToolsProtocol):
             return
         self.connections.discard(self)
         http2 = Http2Connection(self.app, self.server_state, self.loop)
-        self.transport.set_protocol(http2)
-        http2.connection_made(self.transport)
+        self._socket.set_protocol(http2)
+        http2.connection_made(self._socket)
         http2.data_received(head)
+
+
+class Gathered:
+    """A connection's transport whose writes of one turn of the event loop leave in one call: uvicorn
+    writes a response's status line and headers, then its body, which would be two system calls
+    (and two packets for the client to read) a response. What is written goes out at the end of the
+    turn (or before the connection closes), in order; everything else is the transport's own."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._held: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._held:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._held.append(data)
+
+    def flush(self) -> None:
+        held, self._held = self._held, []
+        if held and not self._transport.is_closing():
+            self._transport.write(held[0] if len(held) == 1 else b"".join(held))
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 #: How long a finished connection waits for the client to close its side before closing anyway

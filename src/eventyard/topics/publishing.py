@@ -467,7 +467,9 @@ class Publishing(TopicCore):
                 if self.yard.trace.enabled:
                     prepared.traced[position] = matched
         enveloped = [(env, {"sqs"} if any(_enveloped(s) for s in subs) else set()) for _, _, subs, env in matched_by]
-        await presign(enveloped, self.signer)  # all of this turn's signatures in one batch
+        # All of this turn's signatures in one batch, the newest first: the signing threads took the
+        # oldest first, so the loop signs what they have not reached without waiting on theirs.
+        await presign(enveloped[::-1], self.signer)
         for position, n, matched, envelopes in matched_by:
             for sub in matched:
                 if sub.protocol != "sqs":
