@@ -1,8 +1,10 @@
 """Publish and PublishBatch: check, match the topic's subscriptions, and write every delivery at once.
 
 A publish is *prepared* first (:meth:`Publishing.prepare`): the messages are checked, matched on the
-topic's compiled fan-out, and each delivery to a local SQS queue is staged through the queue
-service's own SendMessageBatch (``api.stage``: the queue's checks run now). Then ONE transaction
+topic's compiled fan-out, and each delivery to a local SQS queue is staged with the queue's checks
+run now: a standard queue's bodies (no group id, no attributes) as a rule's queue target stages
+them, one call a queue (``Sending.stage_bodies``), the others through the queue service's own
+SendMessage or SendMessageBatch (``api.stage``). Then ONE transaction
 (:meth:`Prepared.write`) takes the FIFO deduplication ids, writes the staged messages straight into
 their queues (each under a savepoint) and records every other delivery (HTTP/S, Lambda, a queue
 whose staging or write failed) as a kernel timer of :mod:`.delivery`, claimed by this node, which
