@@ -48,14 +48,9 @@ class Sending(QueueCore):
         self, context: RequestContext, queue: Queue, entry: dict[str, Any], *, in_batch: bool = False
     ) -> tuple[NewMessage, dict[str, Any]]:
         """Check one message against its queue; returns what to store and the MD5s to answer with."""
-        if entry.keys() <= _PLAIN and not queue.fifo:  # the usual message (a topic's fan-out stages ten a publish)
-            body = check_body(entry.get("MessageBody"))
-            check_size(size_of(body, {}), queue.number("MaximumMessageSize"), in_batch=in_batch)
-            md5_body = md5_of_body(body)
-            plain = NewMessage(
-                new_message_id(), body, md5_body, None, None, None, None, context.account, queue.number("DelaySeconds")
-            )
-            return plain, {"MD5OfMessageBody": md5_body}
+        if entry.keys() <= _PLAIN and not queue.fifo:  # the usual message: a body and nothing else
+            plain = self._plain(context, queue, entry.get("MessageBody"), in_batch=in_batch)
+            return plain, {"MD5OfMessageBody": plain.md5_body}
         body = check_body(entry.get("MessageBody"))
         given = entry.get("MessageAttributes")
         attributes = check_attributes(given) if given else {}
@@ -88,6 +83,13 @@ class Sending(QueueCore):
             dedup_scope=order.dedup_scope,
         )
         return message, answer
+
+    def _plain(self, context: RequestContext, queue: Queue, body: Any, *, in_batch: bool = False) -> NewMessage:
+        """A standard queue's message that is a body alone, checked (its characters, its size)."""
+        text = check_body(body)
+        check_size(size_of(text, {}), queue.number("MaximumMessageSize"), in_batch=in_batch)
+        delay = queue.number("DelaySeconds")
+        return NewMessage(new_message_id(), text, md5_of_body(text), None, None, None, None, context.account, delay)
 
     async def store(self, queue: Queue, messages: list[NewMessage]) -> list[tuple[str, str | None]]:
         try:
@@ -141,23 +143,18 @@ class Sending(QueueCore):
         queue = await self.queue_at(context, queue_url)
         if queue.fifo:
             raise CannotStage("a FIFO queue's messages need a group id: stage SendMessageBatch")
-        limit = queue.number("MaximumMessageSize")
-        delay = queue.number("DelaySeconds")
         messages: list[NewMessage] = []
         ids: list[str | None] = []
         refused: list[str] = []
         for position, body in enumerate(bodies):
             try:
-                text = check_body(body)
-                check_size(size_of(text, {}), limit)
+                message = self._plain(context, queue, body)
             except EventyardError:  # the caller delivers it through SendMessage, which reports why
                 refused.append(str(position))
                 ids.append(None)
                 continue
-            message_id = new_message_id()
-            md5_body = md5_of_body(text)
-            messages.append(NewMessage(message_id, text, md5_body, None, None, None, None, context.account, delay))
-            ids.append(message_id)
+            messages.append(message)
+            ids.append(message.message_id)
 
         def write(c: Any) -> list[str | None]:
             if messages:
