@@ -19,12 +19,12 @@ import base64
 import binascii
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape as _escape
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from eventyard.errors import ClientError, EventyardError
+from eventyard.gateway.protocols.form import decode as decode_form
 from eventyard.gateway.protocols.shapes import TIMESTAMP_WRITERS, ErrorStatuses, timestamp_format, wire_name
 from eventyard.gateway.wire import Reply
 from eventyard.models import InvalidParameterValue, Model
@@ -105,10 +105,11 @@ class SqsNames(QueryNames):
 
 
 def read_form(body: bytes, query_string: bytes) -> dict[str, str]:
-    form = dict(parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True))
+    """The request's form: the query string's fields, then the body's (which win)."""
+    fields = decode_form(query_string) if query_string else {}
     if body:
-        form.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    return form
+        fields.update(decode_form(body))
+    return fields
 
 
 class _Form:
@@ -134,16 +135,48 @@ class QueryProtocol:
         self.xmlns = SQS_XMLNS if self.legacy else str(model.metadata.get("xmlNamespace", ""))
         self.errors = ErrorStatuses(model)
         self._writers: dict[str, tuple[str | None, Write | None]] = {}
+        self._members: dict[str, list[tuple[str, str, str | None, Shape]]] = {}
 
     # --- requests ---------------------------------------------------------------------------------
 
     def parse(self, operation: str, form: dict[str, str]) -> dict[str, Any]:
         """Rebuild the operation's request dict from flat ``A.1.B`` form keys, guided by the model."""
+        members = self._members.get(operation)
+        if members is None:
+            members = self._members[operation] = self._plan(operation)
+        out: dict[str, Any] = {}
+        nested: _Form | None = None
+        heads: set[str] | None = None
+        for name, key, scalar, shape in members:
+            if scalar is not None:  # most members: one lookup
+                raw = form.get(key)
+                if raw is not None:
+                    out[name] = _scalar(scalar, raw, key)
+                continue
+            if heads is None:
+                heads = {field.partition(".")[0] for field in form}
+            if key in heads:  # only then are the form's dotted prefixes worth building
+                nested = nested or _Form(form)
+                value = self._value(shape, key, nested, operation)
+                if value is not None:
+                    out[name] = value
+        return out
+
+    def _plan(self, operation: str) -> list[tuple[str, str, str | None, Shape]]:
+        """The input's members in order: (name, form key, the scalar's type or None, shape)."""
         shape = self.model.operations[operation].input_shape
         if shape is None:
-            return {}
+            return []
         assert isinstance(shape, StructureShape)
-        return self._structure(shape, "", _Form(form), operation)
+        return [
+            (
+                name,
+                self.names.member(name, member, operation),
+                None if isinstance(member, (StructureShape, ListShape, MapShape)) else member.type_name,
+                member,
+            )
+            for name, member in shape.members.items()
+        ]
 
     def _structure(self, shape: StructureShape, prefix: str, form: _Form, operation: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
