@@ -97,14 +97,6 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _delivery(sub: Subscription, message_id: str | None) -> str:
-    """One delivery of a trace step, as JSON: ``written`` with its queue message's id, else ``pending``."""
-    head = _delivery_head(sub.arn, sub.protocol, sub.endpoint)
-    if message_id is None:
-        return head + '"pending"}'
-    return f'{head}"written","MessageId":{_json(message_id)}}}'
-
-
 @lru_cache(maxsize=4096)
 def _delivery_head(arn: str, protocol: str, endpoint: str) -> str:
     return f'{{"arn":{_json(arn)},"protocol":{_json(protocol)},"endpoint":{_json(endpoint)},"status":'
@@ -239,20 +231,38 @@ class Prepared:
     def _trace_steps(self, duplicates: set[int]) -> list[Step]:
         """Each matched message's trace step (see :mod:`eventyard.trace`), its queue messages as written:
         ``{"kind": "sns", "topic", "subject", "subscriptions": [{"arn", "protocol", "endpoint", "status",
-        "MessageId"}]}``, laid out as JSON here (a fan-out's ten deliveries a message are the hot path)."""
-        written: dict[tuple[int, str], str] = {}
+        "MessageId"}]}``, laid out as JSON here (a fan-out's ten deliveries a message are the hot path:
+        each subscription's part of the layout is made once a publish, not once a message)."""
+        written: dict[str, dict[int, str]] = {}  # subscription ARN -> entry -> its queue message's id
         for unit in self._written:
             results = getattr(unit.staged, "results", None)  # optional (see eventyard.targets); a queue's has it
-            for index, message in (results() if results is not None else {}).items():
-                written[(unit.positions[index], unit.subscription)] = message["MessageId"]
+            if results is not None:
+                ids = written.setdefault(unit.subscription, {})
+                for index, message in results().items():
+                    ids[unit.positions[index]] = message["MessageId"]
+        heads: dict[str, tuple[str, dict[int, str]]] = {}  # subscription ARN -> (its layout's head, its ids)
         topic = _json(self.topic.arn)
         steps: list[Step] = []
         for p, matched in self.traced.items():
             if p in duplicates:
                 continue
+            deliveries = []
+            for sub in matched:
+                found = heads.get(sub.arn)
+                if found is None:
+                    found = heads[sub.arn] = (
+                        _delivery_head(sub.arn, sub.protocol, sub.endpoint),
+                        written.get(sub.arn, {}),
+                    )
+                head, ids = found
+                message_id = ids.get(p)
+                # a queue message's id is UUID-shaped (eventyard.ids): nothing in it to escape
+                deliveries.append(
+                    head + ('"pending"}' if message_id is None else f'"written","MessageId":"{message_id}"}}')
+                )
             n = self.notifications[p]
-            deliveries = ",".join(_delivery(sub, written.get((p, sub.arn))) for sub in matched)
-            body = f'{{"kind":"sns","topic":{topic},"subject":{_json(n.subject)},"subscriptions":[{deliveries}]}}'
+            listed = ",".join(deliveries)
+            body = f'{{"kind":"sns","topic":{topic},"subject":{_json(n.subject)},"subscriptions":[{listed}]}}'
             steps.append((n.message_id, "event", body))
         return steps
 
