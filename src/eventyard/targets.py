@@ -16,6 +16,7 @@ ARN's kind is; it never imports another service. A kind has:
   explicit storage API: it runs inside the caller's transaction. A staged write may also offer
   ``results()`` -> {item position: the ids it made} (``{"MessageId": ...}``, ``{"executionArn": ...}``),
   read after ``write`` for the trace of the event (see :mod:`eventyard.trace`).
+  :class:`StagedCalls` is one made of a service's own staged calls (``eventyard.staging``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from eventyard import arn as arns
+from eventyard.staging import StagedCall
 
 Target = dict[str, Any]
 Rule = dict[str, Any]
@@ -44,6 +46,29 @@ class Staged(Protocol):
 
 
 Stage = Callable[[Target, list[tuple[str, dict[str, Any]]]], Awaitable[Staged | None]]
+
+
+class StagedCalls:
+    """Staged calls (:class:`~eventyard.staging.StagedCall`) as one :class:`Staged`, written and
+    committed in order; ``ids`` reads what they returned (a result a call) into ``results()``."""
+
+    def __init__(
+        self, calls: list[StagedCall], refused: list[int], ids: Callable[[list[Any]], dict[int, dict[str, Any]]]
+    ) -> None:
+        self.calls = calls
+        self.refused = refused
+        self._ids = ids
+
+    def write(self, connection: Any, now: float) -> None:
+        for call in self.calls:
+            call.write(connection)
+
+    def results(self) -> dict[int, dict[str, Any]]:
+        return self._ids([call.result for call in self.calls])
+
+    def committed(self) -> None:
+        for call in self.calls:
+            call.committed()
 
 
 @dataclass(frozen=True, slots=True)

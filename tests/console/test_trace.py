@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
 from eventyard.trace import enabled_by_environment
 from tests.console.conftest import ConsoleClient, order_pipeline
+
+
+async def _queue(sqs: Any, name: str) -> tuple[str, str]:
+    """A new queue's URL and ARN."""
+    url = (await sqs.create_queue(QueueName=name))["QueueUrl"]
+    return url, (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
 
 
 async def test_trace_of_order_created_lists_rule_message_and_execution(console: ConsoleClient) -> None:
@@ -60,8 +67,7 @@ async def test_kernel_delivery_to_another_bus_is_traced_with_its_outcome_and_tha
     yard = console.yard
     events, sqs = yard.client("events"), yard.client("sqs")
     audit_arn = (await events.create_event_bus(Name="audit"))["EventBusArn"]
-    url = (await sqs.create_queue(QueueName="audit-log"))["QueueUrl"]
-    queue_arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+    url, queue_arn = await _queue(sqs, "audit-log")
     pattern = json.dumps({"source": ["com.example.orders"]})
     await events.put_rule(Name="to-audit", EventPattern=pattern)
     await events.put_targets(Rule="to-audit", Targets=[{"Id": "audit", "Arn": audit_arn}])
@@ -85,8 +91,7 @@ async def test_publish_is_traced_to_the_queue_message_of_each_subscription(conso
     yard = console.yard
     sns, sqs = yard.client("sns"), yard.client("sqs")
     topic = (await sns.create_topic(Name="order-news"))["TopicArn"]
-    url = (await sqs.create_queue(QueueName="news"))["QueueUrl"]
-    queue_arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+    url, queue_arn = await _queue(sqs, "news")
     await sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     message_id = (await sns.publish(TopicArn=topic, Message="shipped"))["MessageId"]
     _, answer = await console.get("trace", id=message_id)
@@ -101,8 +106,7 @@ async def test_a_publish_trace_names_the_subject_and_leaves_a_delivery_not_writt
     yard = console.yard
     sns, sqs = yard.client("sns"), yard.client("sqs")
     topic = (await sns.create_topic(Name="order-news"))["TopicArn"]
-    url = (await sqs.create_queue(QueueName="news"))["QueueUrl"]
-    queue_arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+    url, queue_arn = await _queue(sqs, "news")
     missing = queue_arn.replace(":news", ":not-created-yet")
     kept = (await sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn))["SubscriptionArn"]
     waiting = (await sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=missing))["SubscriptionArn"]
@@ -128,8 +132,7 @@ async def test_publishes_together_are_each_traced_to_their_own_message_in_every_
     topic = (await sns.create_topic(Name="order-fanout"))["TopicArn"]
     urls = {}
     for name in ("billing", "shipping"):
-        url = (await sqs.create_queue(QueueName=name))["QueueUrl"]
-        arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"]["QueueArn"]
+        url, arn = await _queue(sqs, name)
         await sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
         urls[arn] = url
     published = await asyncio.gather(*(sns.publish(TopicArn=topic, Message=f"order {n}") for n in range(12)))

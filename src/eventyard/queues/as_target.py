@@ -17,7 +17,7 @@ from eventyard import arn
 from eventyard.errors import ClientError, EventyardError
 from eventyard.service import RequestContext
 from eventyard.staging import StagedCall
-from eventyard.targets import Rule, Staged, Target
+from eventyard.targets import Rule, Staged, StagedCalls, Target
 
 if TYPE_CHECKING:
     from eventyard.queues.service import QueueService
@@ -94,7 +94,7 @@ class QueueTarget:
                 staged = await self.queues.stage_bodies(context, url, [payload for payload, _ in items])
             except EventyardError:  # the queue is gone
                 return None
-            return _StagedBodies(staged)
+            return StagedCalls([staged], [int(position) for position in staged.refused], _body_ids)
         calls: list[StagedCall] = []
         refused: list[int] = []
         for start in range(0, len(items), 10):
@@ -107,46 +107,19 @@ class QueueTarget:
                 return None
             calls.append(call)
             refused += [int(entry_id) for entry_id in call.refused]
-        return _StagedMessages(calls, refused)
+        return StagedCalls(calls, refused, _batch_ids)
 
 
-class _StagedMessages:
-    """A target's staged SendMessageBatch calls as the bus writes them; entries the queue refuses
-    (``refused``, known once written) are delivered again through the kernel, which dead-letters."""
-
-    def __init__(self, calls: list[StagedCall], refused: list[int]) -> None:
-        self.calls = calls
-        self.refused = refused
-
-    def write(self, connection: Any, now: float) -> None:
-        for call in self.calls:
-            call.write(connection)
-
-    def results(self) -> dict[int, dict[str, Any]]:
-        """Once written, each item's message id by its position (for the trace)."""
-        return {
-            int(sent["Id"]): {"MessageId": sent["MessageId"]}
-            for call in self.calls
-            for sent in (call.result or {}).get("Successful", [])
-        }
-
-    def committed(self) -> None:
-        for call in self.calls:
-            call.committed()
+def _body_ids(results: list[Any]) -> dict[int, dict[str, Any]]:
+    """``Sending.stage_bodies``'s result (each body's MessageId by position, None where refused)."""
+    return {position: {"MessageId": sent} for position, sent in enumerate(results[0] or []) if sent}
 
 
-class _StagedBodies:
-    """A standard queue's staged plain messages as the bus (or a topic's fan-out) writes them."""
-
-    def __init__(self, call: StagedCall) -> None:
-        self.call = call
-        self.refused = [int(position) for position in call.refused]
-
-    def write(self, connection: Any, now: float) -> None:
-        self.call.write(connection)
-
-    def results(self) -> dict[int, dict[str, Any]]:
-        return {position: {"MessageId": sent} for position, sent in enumerate(self.call.result or []) if sent}
-
-    def committed(self) -> None:
-        self.call.committed()
+def _batch_ids(results: list[Any]) -> dict[int, dict[str, Any]]:
+    """The staged SendMessageBatch calls' entries (ids are the items' positions); the queue's refusals
+    are in ``refused``, delivered again through the kernel, which dead-letters."""
+    return {
+        int(sent["Id"]): {"MessageId": sent["MessageId"]}
+        for result in results
+        for sent in (result or {}).get("Successful", [])
+    }

@@ -26,7 +26,7 @@ from eventyard.bus.transform import select
 from eventyard.errors import ClientError, EventyardError
 from eventyard.service import RequestContext
 from eventyard.staging import StagedCall
-from eventyard.targets import Rule, Staged, Target
+from eventyard.targets import Rule, Staged, StagedCalls, Target
 
 if TYPE_CHECKING:
     from eventyard.streams.service import StreamService
@@ -117,34 +117,19 @@ class StreamTarget:
                 return None
             calls.append(call)
             refused += [start + int(position) for position in call.refused]
-        return _StagedRecords(calls, refused)
+        return StagedCalls(calls, refused, _records)
 
 
-class _StagedRecords:
-    """A target's staged PutRecords calls as the bus writes them; records refused at staging (throttled)
-    are delivered again through the kernel, which retries them."""
-
-    def __init__(self, calls: list[StagedCall], refused: list[int]) -> None:
-        self.calls = calls
-        self.refused = refused
-
-    def write(self, connection: Any, now: float) -> None:
-        for call in self.calls:
-            call.write(connection)
-
-    def results(self) -> dict[int, dict[str, Any]]:
-        """Once written, each item's record (shard and sequence number) by its position (for the trace)."""
-        found: dict[int, dict[str, Any]] = {}
-        for index, call in enumerate(self.calls):
-            for offset, record in enumerate((call.result or {}).get("Records", [])):
-                if "SequenceNumber" in record:
-                    position = index * PUT_RECORDS_LIMIT + offset
-                    found[position] = {"ShardId": record["ShardId"], "SequenceNumber": record["SequenceNumber"]}
-        return found
-
-    def committed(self) -> None:
-        for call in self.calls:
-            call.committed()
+def _records(results: list[Any]) -> dict[int, dict[str, Any]]:
+    """Each item's record (shard and sequence number) by its position; records refused at staging
+    (throttled) are in ``refused``, delivered again through the kernel, which retries them."""
+    found: dict[int, dict[str, Any]] = {}
+    for index, result in enumerate(results):
+        for offset, record in enumerate((result or {}).get("Records", [])):
+            if "SequenceNumber" in record:
+                position = index * PUT_RECORDS_LIMIT + offset
+                found[position] = {"ShardId": record["ShardId"], "SequenceNumber": record["SequenceNumber"]}
+    return found
 
 
 def register(streams: StreamService) -> None:

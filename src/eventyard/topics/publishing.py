@@ -39,7 +39,7 @@ from eventyard.ids import new_id, new_uuid
 from eventyard.kernel import Timer
 from eventyard.service import RequestContext
 from eventyard.staging import StagedCall, rows_together
-from eventyard.targets import Staged
+from eventyard.targets import Staged, StagedCalls
 from eventyard.topics import store
 from eventyard.topics.core import TopicCore
 from eventyard.topics.delivery import OWNER as DELIVERIES
@@ -145,23 +145,11 @@ class _Unit:
     subscription: str = ""
 
 
-class _Sent:
-    """A staged SendMessage or SendMessageBatch (ids ``0``...) as a :class:`~eventyard.targets.Staged`."""
-
-    def __init__(self, call: StagedCall) -> None:
-        self.call = call
-        self.refused = [int(entry_id) for entry_id in call.refused]
-
-    def write(self, connection: Any, now: float) -> None:
-        self.call.write(connection)
-
-    def results(self) -> dict[int, dict[str, Any]]:
-        result = self.call.result or {}
-        sent = [{"Id": "0", **result}] if "MessageId" in result else result.get("Successful", [])
-        return {int(message["Id"]): message for message in sent}
-
-    def committed(self) -> None:
-        self.call.committed()
+def _sent_ids(results: list[Any]) -> dict[int, dict[str, Any]]:
+    """A staged SendMessage's or SendMessageBatch's (ids ``0``...) message ids by position."""
+    result = results[0] or {}
+    sent = [{"Id": "0", **result}] if "MessageId" in result else result.get("Successful", [])
+    return {int(message["Id"]): {"MessageId": message["MessageId"]} for message in sent}
 
 
 @dataclass
@@ -545,7 +533,7 @@ class Publishing(TopicCore):
             except EventyardError:  # no such queue here, or the message refused: the delivery job reports
                 prepared.timers += [(position, *timer) for position, _, timer in chunk]
                 continue
-            staged = _Sent(call)
+            staged = StagedCalls([call], [int(entry_id) for entry_id in call.refused], _sent_ids)
             refused = set(staged.refused)
             prepared.timers += [(chunk[i][0], *chunk[i][2]) for i in sorted(refused)]
             kept = [item for i, item in enumerate(chunk) if i not in refused]

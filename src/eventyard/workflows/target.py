@@ -14,6 +14,7 @@ from eventyard import arn
 from eventyard.errors import EventyardError
 from eventyard.service import RequestContext
 from eventyard.staging import StagedCall
+from eventyard.targets import StagedCalls
 
 if TYPE_CHECKING:
     from eventyard.workflows.service import WorkflowService
@@ -47,26 +48,13 @@ class MachineTarget:
                 calls.append(await self.service.stage_start_execution(context, request))
             except EventyardError:  # a missing machine, an express one: delivered (and dead-lettered) later
                 return None
-        return _StagedExecutions(calls)
+        return StagedCalls(calls, [], _executions)
 
 
-class _StagedExecutions:
-    def __init__(self, calls: list[StagedCall]) -> None:
-        self.calls = calls
-        self.refused: list[int] = []
-
-    def write(self, connection: Any, now: float) -> None:
-        for call in self.calls:
-            call.write(connection)
-
-    def results(self) -> dict[int, dict[str, Any]]:
-        """Once written, each item's execution by its position (for the trace)."""
-        return {
-            position: {"executionArn": call.result["executionArn"]}
-            for position, call in enumerate(self.calls)
-            if isinstance(call.result, dict) and "executionArn" in call.result
-        }
-
-    def committed(self) -> None:
-        for call in self.calls:
-            call.committed()
+def _executions(results: list[Any]) -> dict[int, dict[str, Any]]:
+    """Each item's execution by its position."""
+    return {
+        position: {"executionArn": result["executionArn"]}
+        for position, result in enumerate(results)
+        if isinstance(result, dict) and "executionArn" in result
+    }
