@@ -173,7 +173,8 @@ class Compiler:
             if high is not None and len(value) > high:
                 problems.append(f"{where}|{_render(value)}|{_AT_MOST} {high}")
             return {
-                key_check(k, f"{where}.key", problems): value_check(v, f"{where}.{k}", problems)
+                # a value's path is "<map>.<key>.member" in AWS's words (SNS's messageAttributes, recorded)
+                key_check(k, f"{where}.key", problems): value_check(v, f"{where}.{k}.member", problems)
                 for k, v in value.items()
             }
 

@@ -51,6 +51,26 @@ def test_missing_required_member_gets_the_services_validation_error(
         assert error["Message"].endswith("failed to satisfy constraint: Member must not be null")
 
 
+def test_a_maps_value_is_named_by_its_key_and_member(server: ServerProcess) -> None:
+    """AWS-recorded (SNS): a map value's missing member is at ``<map>.<key>.member.<member>``."""
+    sns = unvalidated(server, "sns")
+    topic = sns.create_topic(Name="wire-errors")["TopicArn"]
+    attributes = {"attr1": {"StringValue": "value"}}
+    with pytest.raises(ClientError) as caught:
+        sns.publish(TopicArn=topic, Message="m", MessageAttributes=attributes)
+    assert caught.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value null at 'messageAttributes.attr1.member.dataType' failed to satisfy "
+        "constraint: Member must not be null"
+    )
+    with pytest.raises(ClientError) as caught:
+        sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
+            {"Id": "1", "Message": "m", "MessageAttributes": attributes}])  # fmt: skip
+    assert caught.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value null at 'publishBatchRequestEntries.1.member.messageAttributes.attr1"
+        ".member.dataType' failed to satisfy constraint: Member must not be null"
+    )
+
+
 @pytest.mark.parametrize(("service", "prefix", "version", "method", "missing", "wrong"), JSON_APIS)
 def test_wrong_member_type_gets_serialization_exception(
     server: ServerProcess, service, prefix, version, method, missing, wrong

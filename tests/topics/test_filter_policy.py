@@ -53,6 +53,21 @@ def test_a_located_problem_carries_jacksons_location_on_its_own_line() -> None:
     )
 
 
+def test_a_refusal_quotes_and_counts_on_the_policy_laid_out_compactly() -> None:
+    """AWS-recorded: the policy sent with spaces (json.dumps) is quoted without them, and the column
+    counts on that text; a boolean where anything-but's prefix is wanted is worded SNS's way."""
+    with pytest.raises(EventyardError) as caught:
+        parse_filter_policy(json.dumps({"key": [{"anything-but": {"prefix": False}}]}), "MessageAttributes",
+                            creating=True)  # fmt: skip
+    assert caught.value.message == (
+        REASON + "prefix match pattern must be a string\n"
+        ' at [Source: (String)"{"key":[{"anything-but":{"prefix":false}}]}"; line: 1, column: 40]'
+    )
+    with pytest.raises(EventyardError) as caught:
+        parse_filter_policy(json.dumps({"key": [["value"]]}), "MessageAttributes", creating=True)
+    assert caught.value.message.endswith('at [Source: (String)"{"key":[["value"]]}"; line: 1, column: 10]')
+
+
 def test_nesting_is_for_body_policies_and_counts_in_the_complexity() -> None:
     nested = {"a": {"b": ["x"]}}
     with pytest.raises(EventyardError) as caught:

@@ -86,6 +86,18 @@ async def test_publish_refuses_what_sns_refuses(yard: eventyard.Yard) -> None:
     error = await fails_with("ParameterValueInvalid", sns.publish(TopicArn=arn, Message="m", MessageAttributes={
         "a": {"DataType": "Float", "StringValue": "1"}}))  # fmt: skip
     assert "the set of supported type prefixes is Binary, Number, and String" in error.message
+    error = await fails_with("ParameterValueInvalid", sns.publish(TopicArn=arn, Message="m", MessageAttributes={
+        "attr1": {"DataType": "String.", "StringValue": "v"}}))  # fmt: skip
+    assert error.message == (  # AWS-recorded: a custom type after the dot may not be empty
+        "The message attribute 'attr1' has an invalid message attribute type, the set of supported type prefixes "
+        "is Binary, Number, and String."
+    )
+    await sns.publish(TopicArn=arn, Message="m", MessageAttributes={
+        "attr1": {"DataType": "String.  prefixed.", "StringValue": "v"}})  # fmt: skip
+    for number in ("+1a234", "NAA+15551234567"):  # AWS-recorded
+        error = await fails_with("InvalidParameter", sns.publish(PhoneNumber=number, Message="Good news everyone!"))
+        assert error.message == f"Invalid parameter: PhoneNumber Reason: {number} is not valid to publish to"
+    assert "MessageId" in await sns.publish(PhoneNumber="+33000000000", Message="sms")
     await fails_with("NotFound", sns.publish(TopicArn=arn + "-gone", Message="m"))
     error = await fails_with("InvalidParameter", sns.publish(TopicArn="arn:aws:sns:eu-west-1:000000000000:orders",
                                                              Message="m"))  # fmt: skip

@@ -111,6 +111,57 @@ async def test_an_http_endpoint_confirms_with_the_token_it_is_sent(yard: eventya
     _, headers, notification = endpoint.posts[-1]
     assert notification["Message"] == "after" and headers["x-amz-sns-subscription-arn"] == confirmed["SubscriptionArn"]
     assert headers["Content-Type"] == "text/plain; charset=UTF-8"
+    assert headers["Accept-Encoding"] == "gzip,deflate"  # as SNS sends it (AWS-recorded)
+
+
+async def test_a_token_confirms_its_subscription_whichever_topic_the_call_names(yard: eventyard.Yard) -> None:
+    """AWS-recorded: ConfirmSubscription with the right token and another topic's ARN (of the same
+    region) confirms the subscription the token was sent for."""
+    sns = yard.client("sns")
+    endpoint = Endpoint(yard)
+    arn = await topic(yard)
+    await sns.subscribe(TopicArn=arn, Protocol="http", Endpoint="http://hooks.local/sns")
+    await yard.run_until_idle()
+    [(_, _, confirmation)] = endpoint.posts
+    confirmed = await sns.confirm_subscription(TopicArn=arn[:-1] + "x", Token=confirmation["Token"])
+    attributes = (await sns.get_subscription_attributes(SubscriptionArn=confirmed["SubscriptionArn"]))["Attributes"]
+    assert attributes["TopicArn"] == arn and attributes["PendingConfirmation"] == "false"
+    await sns.publish(TopicArn=arn, Message="now")
+    await yard.run_until_idle()
+    assert endpoint.posts[-1][2]["Message"] == "now"
+
+
+async def test_a_policy_that_is_not_json_is_refused_with_jacksons_reason_and_place(yard: eventyard.Yard) -> None:
+    """AWS-recorded: SNS says why and where a policy is not JSON, leaving the source out."""
+    sns = yard.client("sns")
+    arn = await topic(yard)
+    _, _, sub = await subscribed_queue(yard, arn, "q")
+    redacted = "\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: "
+    for name in ("RedrivePolicy", "FilterPolicy"):
+        error = await fails_with("InvalidParameter", sns.set_subscription_attributes(
+            SubscriptionArn=sub, AttributeName=name, AttributeValue="{invalidjson}"))  # fmt: skip
+        assert error.message == (
+            f"Invalid parameter: {name}: failed to parse JSON. Unexpected character ('i' (code 105)): was expecting "
+            f"double-quote to start field name{redacted}2]"
+        )
+    policy = {"FilterPolicy": "invalid-json"}
+    error = await fails_with("InvalidParameter", sns.subscribe(
+        TopicArn=arn, Protocol="email", Endpoint="test@example.com", Attributes=policy))  # fmt: skip
+    assert error.message == (
+        "Invalid parameter: Attributes Reason: FilterPolicy: failed to parse JSON. Unrecognized token 'invalid': was "
+        f"expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false'){redacted}8]"
+    )
+
+
+async def test_sms_endpoints_are_phone_numbers_with_single_separators(yard: eventyard.Yard) -> None:
+    sns = yard.client("sns")
+    arn = await topic(yard)
+    for number in ("+12/34-567.890", "+1234567890", "+1 555 123 4567", "15551234567"):  # AWS takes the first
+        answer = await sns.subscribe(TopicArn=arn, Protocol="sms", Endpoint=number, ReturnSubscriptionArn=True)
+        assert answer["SubscriptionArn"].startswith(arn + ":")
+    for number in ("+15--551234567", "NAA+15551234567", "+15551234567.", "/+15551234567", "+1234567890123456"):
+        error = await fails_with("InvalidParameter", sns.subscribe(TopicArn=arn, Protocol="sms", Endpoint=number))
+        assert error.message == f"Invalid SMS endpoint: {number}"
 
 
 async def test_confirm_subscription_refuses_bad_tokens_and_topics(yard: eventyard.Yard) -> None:
@@ -120,6 +171,8 @@ async def test_confirm_subscription_refuses_bad_tokens_and_topics(yard: eventyar
     assert error.message == "Invalid token"
     error = await fails_with("InvalidParameter", sns.confirm_subscription(TopicArn=arn, Token="ab" * 144))
     assert error.message == "Invalid parameter: Token"
+    error = await fails_with("InvalidParameter", sns.confirm_subscription(TopicArn=arn, Token="abc123"))
+    assert error.message == "Invalid parameter: Token"  # AWS-recorded: hexadecimal, however short
     error = await fails_with("InvalidParameter", sns.confirm_subscription(TopicArn="nonsense", Token="ab" * 144))
     assert error.message == "Invalid parameter: Topic"
 
@@ -148,6 +201,12 @@ async def test_unsubscribe_checks_the_arn_first(yard: eventyard.Yard) -> None:
     assert error.message == "Invalid parameter: SubscriptionId"
 
 
+BAD_START = (  # Jackson's reason for "{bad", as SNS words it (see the test of policies that are not JSON)
+    "Unexpected character ('b' (code 98)): was expecting double-quote to start field name\n at [Source: REDACTED "
+    "(`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 2]"
+)
+
+
 async def test_subscription_attributes_are_checked_and_shown_as_aws_shows_them(yard: eventyard.Yard) -> None:
     sns = yard.client("sns")
     arn = await topic(yard)
@@ -157,8 +216,8 @@ async def test_subscription_attributes_are_checked_and_shown_as_aws_shows_them(y
         ("RawMessageDelivery", "", "Invalid parameter: RawMessageDelivery: Invalid value []. Must be true or false."),
         ("RedrivePolicy", '{"deadLetterTargetArn": "fake-arn"}',
          "Invalid parameter: RedrivePolicy: deadLetterTargetArn is an invalid arn"),
-        ("RedrivePolicy", "{bad", "Invalid parameter: RedrivePolicy: failed to parse JSON."),
-        ("FilterPolicy", "{bad", "Invalid parameter: FilterPolicy: failed to parse JSON."),
+        ("RedrivePolicy", "{bad", f"Invalid parameter: RedrivePolicy: failed to parse JSON. {BAD_START}"),
+        ("FilterPolicy", "{bad", f"Invalid parameter: FilterPolicy: failed to parse JSON. {BAD_START}"),
         ("FilterPolicyScope", "Elsewhere",
          "Invalid parameter: FilterPolicyScope: Invalid value [Elsewhere]. Please use either MessageBody or "
          "MessageAttributes"),

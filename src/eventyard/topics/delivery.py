@@ -171,6 +171,7 @@ class TopicDeliveries(Job):
         headers = {
             "Content-Type": content_type,
             "User-Agent": USER_AGENT,
+            "Accept-Encoding": "gzip,deflate",  # as SNS asks (AWS-recorded); only the status is read
             "x-amz-sns-message-type": n.kind,
             "x-amz-sns-message-id": n.message_id,
             "x-amz-sns-topic-arn": n.topic_arn,

@@ -8,6 +8,7 @@ AWS's own wording, as AWS-recorded answers show them.
 
 from __future__ import annotations
 
+from eventyard.bus.patterns.tokens import syntax_error
 from eventyard.errors import ClientError
 
 
@@ -80,6 +81,19 @@ class TopicLimitExceeded(ClientError):
 def invalid(what: str) -> InvalidParameter:
     """``Invalid parameter: <what>``, SNS's usual refusal."""
     return InvalidParameter(f"Invalid parameter: {what}")
+
+
+def not_json(what: str, text: str) -> InvalidParameter:
+    """``<what>: failed to parse JSON.`` with Jackson's reason and place, the source left out, as SNS
+    refuses a filter or redrive policy that is not JSON (AWS-recorded)."""
+    found = syntax_error(text)
+    if found is None:
+        return invalid(f"{what}: failed to parse JSON.")
+    reason, line, column = found
+    return invalid(
+        f"{what}: failed to parse JSON. {reason}\n at [Source: REDACTED "
+        f"(`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: {line}, column: {column}]"
+    )
 
 
 TOPIC_NOT_FOUND = "Topic does not exist"

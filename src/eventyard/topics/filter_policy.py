@@ -17,6 +17,7 @@ Number as a number, String.Array as the array's values; Binary attributes are no
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,7 +26,7 @@ import orjson
 from eventyard.bus.patterns import Pattern, parse_pattern
 from eventyard.bus.patterns.tokens import MESSAGE_PREFIX
 from eventyard.errors import InvalidEventPatternException
-from eventyard.topics.errors import invalid
+from eventyard.topics.errors import invalid, not_json
 
 MAX_KEYS = 5
 MAX_COMBINATIONS = 150
@@ -41,9 +42,9 @@ def parse_filter_policy(text: str, scope: str, *, creating: bool) -> Pattern | N
     try:
         document = orjson.loads(text)
     except orjson.JSONDecodeError:
-        raise invalid(f"{where}FilterPolicy: failed to parse JSON.")
-    try:
-        pattern = parse_pattern(text, filter_policy=True)
+        raise not_json(f"{where}FilterPolicy", text)
+    try:  # SNS reads the policy it stored, laid out compactly: its refusals quote and count on that
+        pattern = parse_pattern(_compact(text, document), filter_policy=True)
     except InvalidEventPatternException as error:
         reason = error.message.removeprefix(MESSAGE_PREFIX)
         raise invalid(f"{where}FilterPolicy: {reason}")
@@ -57,6 +58,14 @@ def parse_filter_policy(text: str, scope: str, *, creating: bool) -> Pattern | N
     if combinations(pattern, body) > MAX_COMBINATIONS:
         raise invalid(f"{where}FilterPolicy: Filter policy is too complex")
     return pattern
+
+
+def _compact(text: str, document: Any) -> str:
+    """``text`` without the whitespace between its tokens (as SNS quotes a policy in its refusals)."""
+    try:
+        return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return text
 
 
 def combinations(pattern: Pattern, body: bool) -> int:

@@ -98,8 +98,8 @@ def check_attributes(given: dict[str, Any]) -> tuple[dict[str, dict[str, str]], 
         name = str(name)
         _check_name(name)
         kind = str(attribute.get("DataType", ""))
-        base = kind.split(".", 1)[0]
-        if base not in ("String", "Number", "Binary"):
+        base, dot, custom = kind.partition(".")
+        if base not in ("String", "Number", "Binary") or (dot and not custom):  # "String." has no custom type
             raise ParameterValueInvalid(
                 f"The message attribute '{name}' has an invalid message attribute type, the set of supported type "
                 "prefixes is Binary, Number, and String."

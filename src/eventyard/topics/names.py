@@ -14,6 +14,10 @@ from eventyard import arn
 from eventyard.service import RequestContext
 from eventyard.topics.errors import InvalidParameter, invalid
 
+#: A phone number as SNS takes one: digits, an optional leading ``+``, single ``-``, ``.``, ``/`` or
+#: spaces between digits (``+12/34-567.890``; not ``+15--551234567``, ``+1555.`` or ``/+1555``).
+PHONE = re.compile(r"^\+?[0-9]+(?:[-./ ][0-9]+)*$")
+
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _FIFO_NAME = re.compile(r"^[A-Za-z0-9_-]{1,251}\.fifo$")
 
@@ -66,3 +70,8 @@ def subscription_topic(text: str, member: str = "SubscriptionArn") -> TopicName:
     if len(parts) < 7 or not parts[6]:
         raise InvalidParameter("Invalid parameter: SubscriptionId")
     return TopicName(parts[4], parts[3], parts[5])
+
+
+def phone_number(text: str) -> bool:
+    """Whether SNS takes ``text`` as a phone number (at most 15 digits, see :data:`PHONE`)."""
+    return PHONE.match(text) is not None and sum(ch.isdigit() for ch in text) <= 15

@@ -53,7 +53,7 @@ from eventyard.topics.errors import (
     invalid,
 )
 from eventyard.topics.messages import MAX_MESSAGE_BYTES, Entry, check_entry
-from eventyard.topics.names import topic_name
+from eventyard.topics.names import phone_number, topic_name
 from eventyard.topics.store import Subscription, Topic
 from eventyard.trace import Step
 
@@ -278,7 +278,10 @@ class Publishing(TopicCore):
         topic_arn = request.get("TopicArn")
         target = topic_arn if topic_arn is not None else request.get("TargetArn")
         if target is None:
-            if request.get("PhoneNumber"):  # SMS goes nowhere here: accepted, as AWS accepts it
+            phone = request.get("PhoneNumber")
+            if phone:  # SMS goes nowhere here: accepted, as AWS accepts it
+                if not phone_number(str(phone)):
+                    raise invalid(f"PhoneNumber Reason: {phone} is not valid to publish to")
                 check_entry(request)
                 return {"MessageId": new_uuid()}
             raise invalid("TopicArn or TargetArn Reason: no value for required parameter")

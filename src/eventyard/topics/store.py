@@ -177,8 +177,12 @@ def find_subscription(c: Any, topic_arn: str, protocol: str, endpoint: str) -> S
     return _subscription(row) if row else None
 
 
-def by_token(c: Any, topic_arn: str, token: str) -> Subscription | None:
-    row = c.execute(_SUBSCRIPTION + " WHERE token = ? AND topic_arn = ?", (token, topic_arn)).fetchone()
+def by_token(c: Any, account: str, region: str, token: str) -> Subscription | None:
+    """The subscription a confirmation token was sent for, in that account and region (whatever topic
+    the confirming call names: SNS confirms by the token)."""
+    row = c.execute(
+        _SUBSCRIPTION + " WHERE token = ? AND account = ? AND region = ?", (token, account, region)
+    ).fetchone()
     return _subscription(row) if row else None
 
 

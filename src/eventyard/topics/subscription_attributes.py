@@ -15,7 +15,7 @@ import orjson
 
 from eventyard import arn as arns
 from eventyard.topics import delivery_policy
-from eventyard.topics.errors import invalid
+from eventyard.topics.errors import invalid, not_json
 from eventyard.topics.filter_policy import SCOPES, parse_filter_policy
 from eventyard.topics.store import Subscription
 
@@ -67,7 +67,7 @@ def _redrive(value: str, sub: Subscription, fifo_topic: bool, where: str) -> str
     try:
         policy = orjson.loads(value)
     except orjson.JSONDecodeError:
-        raise invalid(f"{where}RedrivePolicy: failed to parse JSON.")
+        raise not_json(f"{where}RedrivePolicy", value)
     if not isinstance(policy, dict) or "deadLetterTargetArn" not in policy:
         raise invalid(f"{where}RedrivePolicy: deadLetterTargetArn is missing")
     target = arns.parse_as(str(policy["deadLetterTargetArn"]), "sqs")

@@ -286,6 +286,8 @@ class _Checker:
             if variant not in allowed:
                 raise tokens.fail(f"Unsupported anything-but pattern: {variant}")
             token = tokens.next()
+            if self.filter_policy and token.kind in (Kind.TRUE, Kind.FALSE, Kind.NULL):
+                raise tokens.fail("prefix match pattern must be a string")  # SNS's words, where EventBridge's differ
         if token.kind not in (Kind.START_ARRAY, Kind.STRING, Kind.NUMBER):
             raise tokens.fail("Value of anything-but must be an array or single string/number value.")
         if token.kind is Kind.START_ARRAY:

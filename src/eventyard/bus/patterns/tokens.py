@@ -13,6 +13,7 @@ value that was never read reports the column just after its opening quote.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -49,6 +50,26 @@ class Token:
 def invalid(message: str, location: str = "") -> InvalidEventPatternException:
     """The one exception of pattern checking, with AWS's prefix and optional Jackson location."""
     return InvalidEventPatternException(MESSAGE_PREFIX + message + location)
+
+
+def syntax_error(text: str) -> tuple[str, int, int] | None:
+    """Jackson's words for the first syntax error of the JSON value ``text`` starts with, and where
+    (``(message, line, column)``); None when that value is well formed."""
+    tokens = Tokens(text)
+    depth = 0
+    try:
+        while True:
+            kind = tokens.next().kind
+            depth += 1 if kind in (Kind.START_OBJECT, Kind.START_ARRAY) else 0
+            depth -= 1 if kind in (Kind.END_OBJECT, Kind.END_ARRAY) else 0
+            if depth == 0 and kind is not Kind.FIELD_NAME:
+                return None
+    except InvalidEventPatternException as error:
+        found = _LOCATED.fullmatch(error.message.removeprefix(MESSAGE_PREFIX))
+        return (found[1], int(found[2]), int(found[3])) if found else None
+
+
+_LOCATED = re.compile(r'(.*)\n at \[Source: \(String\)".*; line: (\d+), column: (\d+)\]', re.DOTALL)
 
 
 class Tokens:
