@@ -146,6 +146,20 @@ async def test_iterator_types_start_where_aws_says(kinesis: Any, clock: VirtualC
     assert await numbers_from(stamp) == [numbers[1], numbers[2], late]
 
 
+async def test_an_iterator_at_the_shards_starting_sequence_number_reads_from_its_first_record(kinesis: Any) -> None:
+    """A common way to read a whole shard (AWS-recorded tests do it): AT_SEQUENCE_NUMBER with the
+    StartingSequenceNumber that DescribeStream shows, on an empty shard and on one with records."""
+    await make_stream(kinesis, "clicks")
+    shard = (await kinesis.describe_stream(StreamName="clicks"))["StreamDescription"]["Shards"][0]
+    start = shard["SequenceNumberRange"]["StartingSequenceNumber"]
+    empty = await iterator(kinesis, "clicks", kind="AT_SEQUENCE_NUMBER", StartingSequenceNumber=start)
+    assert (await kinesis.get_records(ShardIterator=empty))["Records"] == []
+    put = await kinesis.put_record(StreamName="clicks", PartitionKey="k", Data=b"first")
+    at = await iterator(kinesis, "clicks", kind="AT_SEQUENCE_NUMBER", StartingSequenceNumber=start)
+    [record] = (await kinesis.get_records(ShardIterator=at))["Records"]
+    assert record["SequenceNumber"] == put["SequenceNumber"] and record["Data"] == b"first"
+
+
 async def test_iterator_arguments_are_checked_with_aws_messages(kinesis: Any) -> None:
     await make_stream(kinesis, "clicks")
     rule = (

@@ -188,6 +188,7 @@ async def test_resource_policies_are_put_read_and_deleted(kinesis: Any) -> None:
     assert json.loads((await kinesis.get_resource_policy(ResourceARN=arn))["Policy"]) == json.loads(policy)
     await kinesis.delete_resource_policy(ResourceARN=arn)
     assert await kinesis.get_resource_policy(ResourceARN=arn) == {"Policy": "{}"}
+    await fails_with("ResourceNotFoundException", kinesis.delete_resource_policy(ResourceARN=arn))  # none left
     await fails_with("InvalidArgumentException", kinesis.put_resource_policy(ResourceARN=arn, Policy="not json"))
 
 

@@ -131,7 +131,9 @@ class Reading(StreamCore):
                 f"Invalid StartingSequenceNumber. It encodes {shard_id_of(found.shard_index)}, while it was used in"
                 f" a call to a shard with {shard.shard_id}"
             )
-        return found.position - 1 if kind == "AT_SEQUENCE_NUMBER" else found.position
+        if kind == "AT_SEQUENCE_NUMBER":  # at the shard's own starting number: from its first record
+            return max(found.position - 1, 0)
+        return found.position
 
     async def get_records(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         iterator = decode_iterator(request["ShardIterator"])

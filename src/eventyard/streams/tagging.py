@@ -116,7 +116,10 @@ class Tagging(StreamCore):
         return {"Policy": (await self.resource(request["ResourceARN"])).policy or "{}"}
 
     async def delete_resource_policy(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        await self._store(await self.resource(request["ResourceARN"]), policy=None)
+        target = await self.resource(request["ResourceARN"])
+        if target.policy is None:  # AWS refuses (recorded; its message was not): there is nothing to delete
+            raise ResourceNotFoundException(f"The resource {request['ResourceARN']} has no resource policy.")
+        await self._store(target, policy=None)
         return {}
 
 
