@@ -89,10 +89,9 @@ def not_json(what: str, text: str) -> InvalidParameter:
     found = syntax_error(text)
     if found is None:
         return invalid(f"{what}: failed to parse JSON.")
-    reason, line, column = found
     return invalid(
-        f"{what}: failed to parse JSON. {reason}\n at [Source: REDACTED "
-        f"(`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: {line}, column: {column}]"
+        f"{what}: failed to parse JSON. {found.reason}\n at [Source: REDACTED "
+        f"(`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: {found.line}, column: {found.column}]"
     )
 
 

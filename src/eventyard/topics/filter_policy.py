@@ -44,7 +44,7 @@ def parse_filter_policy(text: str, scope: str, *, creating: bool) -> Pattern | N
     except orjson.JSONDecodeError:
         raise not_json(f"{where}FilterPolicy", text)
     try:  # SNS reads the policy it stored, laid out compactly: its refusals quote and count on that
-        pattern = parse_pattern(_compact(text, document), filter_policy=True)
+        pattern = parse_pattern(_compact(document), filter_policy=True)
     except InvalidEventPatternException as error:
         reason = error.message.removeprefix(MESSAGE_PREFIX)
         raise invalid(f"{where}FilterPolicy: {reason}")
@@ -60,12 +60,9 @@ def parse_filter_policy(text: str, scope: str, *, creating: bool) -> Pattern | N
     return pattern
 
 
-def _compact(text: str, document: Any) -> str:
-    """``text`` without the whitespace between its tokens (as SNS quotes a policy in its refusals)."""
-    try:
-        return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError):
-        return text
+def _compact(document: Any) -> str:
+    """A policy's document laid out without whitespace between its tokens (as SNS quotes it in its refusals)."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
 def combinations(pattern: Pattern, body: bool) -> int:

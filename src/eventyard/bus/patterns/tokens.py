@@ -13,7 +13,6 @@ value that was never read reports the column just after its opening quote.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -52,9 +51,16 @@ def invalid(message: str, location: str = "") -> InvalidEventPatternException:
     return InvalidEventPatternException(MESSAGE_PREFIX + message + location)
 
 
-def syntax_error(text: str) -> tuple[str, int, int] | None:
-    """Jackson's words for the first syntax error of the JSON value ``text`` starts with, and where
-    (``(message, line, column)``); None when that value is well formed."""
+class JsonSyntaxError(InvalidEventPatternException):
+    """Malformed JSON: EventBridge's message, and Jackson's ``reason`` with its ``line`` and ``column``."""
+
+    def __init__(self, reason: str, line: int, column: int, location: str) -> None:
+        super().__init__(MESSAGE_PREFIX + reason + location)
+        self.reason, self.line, self.column = reason, line, column
+
+
+def syntax_error(text: str) -> JsonSyntaxError | None:
+    """The first syntax error of the JSON value ``text`` starts with; None when that value is well formed."""
     tokens = Tokens(text)
     depth = 0
     try:
@@ -64,12 +70,8 @@ def syntax_error(text: str) -> tuple[str, int, int] | None:
             depth -= 1 if kind in (Kind.END_OBJECT, Kind.END_ARRAY) else 0
             if depth == 0 and kind is not Kind.FIELD_NAME:
                 return None
-    except InvalidEventPatternException as error:
-        found = _LOCATED.fullmatch(error.message.removeprefix(MESSAGE_PREFIX))
-        return (found[1], int(found[2]), int(found[3])) if found else None
-
-
-_LOCATED = re.compile(r'(.*)\n at \[Source: \(String\)".*; line: (\d+), column: (\d+)\]', re.DOTALL)
+    except JsonSyntaxError as error:
+        return error
 
 
 class Tokens:
@@ -99,9 +101,11 @@ class Tokens:
             offset = token.end
         return self._location_at(offset)
 
+    def _line_column(self, offset: int) -> tuple[int, int]:
+        return self.text.count("\n", 0, offset) + 1, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+
     def _location_at(self, offset: int) -> str:
-        line = self.text.count("\n", 0, offset) + 1
-        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        line, column = self._line_column(offset)
         source = self.text
         if len(source) > _SOURCE_EXCERPT:
             source = f'{source[:_SOURCE_EXCERPT]}"[truncated {len(self.text) - _SOURCE_EXCERPT} chars]'
@@ -266,9 +270,9 @@ class Tokens:
 
     # --- errors ---------------------------------------------------------------------------------
 
-    def _syntax(self, message: str, offset: int) -> InvalidEventPatternException:
-        return invalid(message, self._location_at(offset))
+    def _syntax(self, message: str, offset: int) -> JsonSyntaxError:
+        return JsonSyntaxError(message, *self._line_column(offset), self._location_at(offset))
 
-    def _unexpected(self, char: str, offset: int, why: str) -> InvalidEventPatternException:
+    def _unexpected(self, char: str, offset: int, why: str) -> JsonSyntaxError:
         shown = repr(char)[1:-1] if char != "'" else "'"
         return self._syntax(f"Unexpected character ('{shown}' (code {ord(char)})): {why}", offset)
